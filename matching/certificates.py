@@ -23,8 +23,8 @@ __all__ = [
     "CERTIFICATE_SYNONYMS",
     "LICENCE_CLASSES",
     "LICENCE_IMPLIES",
-    "licence_mask",
     "licence_bit",
+    "licence_mask",
     "normalise_certificate",
     "normalise_licence_class",
 ]
@@ -54,7 +54,8 @@ LICENCE_IMPLIES: Final[dict[str, tuple[str, ...]]] = {
 # normalisation (casefold, umlauts folded, punctuation removed).
 CERTIFICATE_SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
     "forklift_licence": (
-        "staplerschein", "gabelstaplerschein", "gabelstapler fuehrerschein", "stapler fuehrerschein",
+        "staplerschein", "gabelstaplerschein", "gabelstapler fuehrerschein",
+        "stapler fuehrerschein",
         "flurfoerderzeugschein", "fahrausweis flurfoerderzeuge", "forklift licence",
         "forklift license", "forklift certificate", "forklift",
     ),

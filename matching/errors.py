@@ -17,6 +17,7 @@ __all__ = [
     "ModelError",
     "NotFittedError",
     "UnknownConceptError",
+    "UnknownIdError",
 ]
 
 
@@ -62,3 +63,15 @@ class NotFittedError(MatchingError, AttributeError):
 
 class ModelError(MatchingError, ValueError):
     """A model artefact is corrupt, incompatible or otherwise refused."""
+
+
+class UnknownIdError(MatchingError, KeyError):
+    """A participant or vacancy id that is not in the index."""
+
+    def __init__(self, message: str, *, kind: str, identifier: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.identifier = identifier
+
+    def __str__(self) -> str:
+        return str(self.args[0])

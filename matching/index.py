@@ -1,0 +1,308 @@
+"""In-memory scoring index of vacancies and participants.
+
+The index holds the column arrays of :mod:`matching.features` for every vacancy and
+participant. Rows are appended on insert and update (the old row of an updated id is
+tombstoned) and compacted when a quarter of them are dead, so a change costs one small
+feature build plus an array copy, never a rebuild from the source tables.
+
+An :class:`IndexState` is immutable once built: writers build a new state and swap it
+in, readers keep the one they started with. That makes concurrent reads safe without
+locks on the hot path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from matching.commute import CommuteModel
+from matching.errors import InvalidInputError
+from matching.factors import Side
+from matching.features import (
+    ParticipantBlock,
+    VacancyBlock,
+    build_participants,
+    build_vacancies,
+    concat_blocks,
+    take_rows,
+)
+from matching.geo import Geocoder
+from matching.taxonomy import Taxonomy
+from matching.vocabulary import BitVocabulary
+
+__all__ = ["COMPACT_SHARE", "IndexState", "ParticipantTable", "VacancyTable"]
+
+#: Compact a table once this share of its rows is dead.
+COMPACT_SHARE: Final = 0.25
+
+
+@dataclass(frozen=True)
+class _Table:
+    block: Any
+    alive: np.ndarray
+    position: dict[str, int]
+    zone_code: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.position)
+
+    def row(self, identifier: str) -> int:
+        try:
+            return self.position[identifier]
+        except KeyError:
+            raise KeyError(identifier) from None
+
+
+@dataclass(frozen=True)
+class VacancyTable(_Table):
+    """Vacancies with their column arrays."""
+
+    block: VacancyBlock
+
+
+@dataclass(frozen=True)
+class ParticipantTable(_Table):
+    """Participants with their column arrays; skill credit also column-major."""
+
+    block: ParticipantBlock
+    expanded_csc: sp.csc_matrix = field(repr=False)
+
+
+def _positions(ids: np.ndarray, alive: np.ndarray) -> dict[str, int]:
+    return {str(ids[i]): int(i) for i in np.flatnonzero(alive)}
+
+
+@dataclass(frozen=True)
+class IndexState:
+    """An immutable snapshot of both tables."""
+
+    vacancies: VacancyTable
+    participants: ParticipantTable
+    languages: tuple[str, ...]
+
+    # ----------------------------------------------------------------- building
+
+    @classmethod
+    def empty(
+        cls,
+        *,
+        taxonomy: Taxonomy,
+        geocoder: Geocoder,
+        commute: CommuteModel,
+        certificates: BitVocabulary,
+    ) -> IndexState:
+        """A state with no rows."""
+        return cls.build(
+            pd.DataFrame({"vacancy_id": pd.Series([], dtype=object)}),
+            pd.DataFrame({"participant_id": pd.Series([], dtype=object)}),
+            taxonomy=taxonomy,
+            geocoder=geocoder,
+            commute=commute,
+            certificates=certificates,
+        )
+
+    @classmethod
+    def build(
+        cls,
+        vacancies: pd.DataFrame,
+        participants: pd.DataFrame,
+        *,
+        taxonomy: Taxonomy,
+        geocoder: Geocoder,
+        commute: CommuteModel,
+        certificates: BitVocabulary,
+    ) -> IndexState:
+        """Build both tables from scratch."""
+        v_block = build_vacancies(
+            vacancies, taxonomy=taxonomy, geocoder=geocoder, certificates=certificates
+        )
+        p_block = build_participants(
+            participants, taxonomy=taxonomy, geocoder=geocoder, certificates=certificates
+        )
+        return cls._assemble(v_block, p_block, commute=commute, certificates=certificates)
+
+    @classmethod
+    def _assemble(
+        cls,
+        v_block: VacancyBlock,
+        p_block: ParticipantBlock,
+        *,
+        commute: CommuteModel,
+        certificates: BitVocabulary,
+        v_alive: np.ndarray | None = None,
+        p_alive: np.ndarray | None = None,
+    ) -> IndexState:
+        v_block.certificates = certificates.widen(v_block.certificates)
+        p_block.certificates = certificates.widen(p_block.certificates)
+        v_alive = np.ones(len(v_block), dtype=bool) if v_alive is None else v_alive
+        p_alive = np.ones(len(p_block), dtype=bool) if p_alive is None else p_alive
+        vacancies = VacancyTable(
+            block=v_block,
+            alive=v_alive,
+            position=_positions(v_block.ids, v_alive),
+            zone_code=commute.zone_codes(v_block.zone),
+        )
+        participants = ParticipantTable(
+            block=p_block,
+            alive=p_alive,
+            position=_positions(p_block.ids, p_alive),
+            zone_code=commute.zone_codes(p_block.zone),
+            expanded_csc=p_block.skills_expanded.tocsc(),
+        )
+        languages = tuple(sorted(v_block.lang_required))
+        return cls(vacancies=vacancies, participants=participants, languages=languages)
+
+    # ------------------------------------------------------------------ changes
+
+    def with_vacancies(
+        self,
+        frame: pd.DataFrame,
+        *,
+        taxonomy: Taxonomy,
+        geocoder: Geocoder,
+        commute: CommuteModel,
+        certificates: BitVocabulary,
+    ) -> IndexState:
+        """Insert or replace vacancies; returns a new state."""
+        new = build_vacancies(frame, taxonomy=taxonomy, geocoder=geocoder,
+                              certificates=certificates)
+        alive = self.vacancies.alive.copy()
+        for identifier in new.ids:
+            if identifier in self.vacancies.position:
+                alive[self.vacancies.position[identifier]] = False
+        block = concat_blocks(self.vacancies.block, new, certificates)
+        alive = np.concatenate([alive, np.ones(len(new), dtype=bool)])
+        return self._replace(v_block=block, v_alive=alive, commute=commute,
+                             certificates=certificates)
+
+    def with_participants(
+        self,
+        frame: pd.DataFrame,
+        *,
+        taxonomy: Taxonomy,
+        geocoder: Geocoder,
+        commute: CommuteModel,
+        certificates: BitVocabulary,
+    ) -> IndexState:
+        """Insert or replace participants; returns a new state."""
+        new = build_participants(frame, taxonomy=taxonomy, geocoder=geocoder,
+                                 certificates=certificates)
+        alive = self.participants.alive.copy()
+        for identifier in new.ids:
+            if identifier in self.participants.position:
+                alive[self.participants.position[identifier]] = False
+        block = concat_blocks(self.participants.block, new, certificates)
+        alive = np.concatenate([alive, np.ones(len(new), dtype=bool)])
+        return self._replace(p_block=block, p_alive=alive, commute=commute,
+                             certificates=certificates)
+
+    def without(
+        self,
+        *,
+        vacancy_ids: Iterable[str] = (),
+        participant_ids: Iterable[str] = (),
+        commute: CommuteModel,
+        certificates: BitVocabulary,
+    ) -> IndexState:
+        """Remove rows by id (unknown ids are ignored); returns a new state."""
+        v_alive = self.vacancies.alive.copy()
+        p_alive = self.participants.alive.copy()
+        for identifier in vacancy_ids:
+            if identifier in self.vacancies.position:
+                v_alive[self.vacancies.position[identifier]] = False
+        for identifier in participant_ids:
+            if identifier in self.participants.position:
+                p_alive[self.participants.position[identifier]] = False
+        return self._replace(v_alive=v_alive, p_alive=p_alive, commute=commute,
+                             certificates=certificates)
+
+    def _replace(
+        self,
+        *,
+        commute: CommuteModel,
+        certificates: BitVocabulary,
+        v_block: VacancyBlock | None = None,
+        v_alive: np.ndarray | None = None,
+        p_block: ParticipantBlock | None = None,
+        p_alive: np.ndarray | None = None,
+    ) -> IndexState:
+        v_block = self.vacancies.block if v_block is None else v_block
+        p_block = self.participants.block if p_block is None else p_block
+        v_alive = self.vacancies.alive if v_alive is None else v_alive
+        p_alive = self.participants.alive if p_alive is None else p_alive
+        if len(v_alive) and (~v_alive).mean() > COMPACT_SHARE:
+            rows = np.flatnonzero(v_alive)
+            v_block, v_alive = take_rows(v_block, rows), np.ones(len(rows), dtype=bool)
+        if len(p_alive) and (~p_alive).mean() > COMPACT_SHARE:
+            rows = np.flatnonzero(p_alive)
+            p_block, p_alive = take_rows(p_block, rows), np.ones(len(rows), dtype=bool)
+        return IndexState._assemble(v_block, p_block, commute=commute, certificates=certificates,
+                                    v_alive=v_alive, p_alive=p_alive)
+
+    # -------------------------------------------------------------------- sides
+
+    def vacancy_side(self, rows: Any) -> Side:
+        """Vacancy values at ``rows`` (an int for one vacancy, or a slice/array)."""
+        b = self.vacancies.block
+        return Side({
+            "is_open": b.is_open[rows],
+            "occupation": b.occupation[rows],
+            "isco": b.isco[rows],
+            "lang_required": {k: v[rows] for k, v in b.lang_required.items()},
+            "lat": b.lat[rows],
+            "lon": b.lon[rows],
+            "zone_code": self.vacancies.zone_code[rows],
+            "hours": b.hours[rows],
+            "daily_hours": b.daily_hours[rows],
+            "shifts": b.shifts[rows],
+            "licence": b.licence[rows],
+            "certificates": b.certificates[rows],
+            "permit_required": b.permit_required[rows],
+            "start_date": b.start_date[rows],
+        })
+
+    def participant_side(self, rows: Any) -> Side:
+        """Participant values at ``rows`` (an int for one participant, or a slice/array)."""
+        b = self.participants.block
+        return Side({
+            "occ_position": b.occ_position[rows],
+            "occ_isco": b.occ_isco[rows],
+            "occ_weight": b.occ_weight[rows],
+            "lang_level": {k: v[rows] for k, v in b.lang_level.items()},
+            "lang_expected": {k: v[rows] for k, v in b.lang_expected.items()},
+            "lang_expected_by": {k: v[rows] for k, v in b.lang_expected_by.items()},
+            "lat": b.lat[rows],
+            "lon": b.lon[rows],
+            "zone_code": self.participants.zone_code[rows],
+            "modes": b.modes[rows],
+            "max_commute": b.max_commute[rows],
+            "hours_min": b.hours_min[rows],
+            "hours_max": b.hours_max[rows],
+            "availability": b.availability[rows],
+            "work_permit": b.work_permit[rows],
+            "licence": b.licence[rows],
+            "certificates": b.certificates[rows],
+            "consent": b.consent[rows],
+            "approved": b.approved[rows],
+        })
+
+    def participant_row(self, identifier: str) -> int:
+        """Row of a live participant; :class:`KeyError` if unknown."""
+        return self.participants.row(identifier)
+
+    def vacancy_row(self, identifier: str) -> int:
+        """Row of a live vacancy; :class:`KeyError` if unknown."""
+        return self.vacancies.row(identifier)
+
+
+def check_limit(limit: int) -> int:
+    """Validate a top-k limit."""
+    if isinstance(limit, bool) or not isinstance(limit, int | np.integer) or limit < 1:
+        raise InvalidInputError(f"limit must be a positive whole number, got {limit!r}",
+                                field="limit")
+    return int(limit)

@@ -1,0 +1,84 @@
+"""Scorers: turn the factor matrix of many pairs into scores and contributions.
+
+A scorer is anything with a ``version`` string and a ``score(factors)`` method that
+returns the scores and the per-factor contributions (which sum to the score). The
+transparent default below is used until a learned model (:mod:`matching.training`) is
+activated; both explain themselves the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Final, Protocol, runtime_checkable
+
+import numpy as np
+
+from matching.errors import InvalidInputError
+from matching.schema import FACTORS, Factor
+
+__all__ = ["DEFAULT_WEIGHTS", "DefaultScorer", "Scorer"]
+
+#: Documented default weights (they sum to 1, so a score is in [0, 1]).
+#: Skills carry most weight because they are what an employer asks for; occupation fit
+#: adds what the skill lists miss (a wish, a past job, the ESCO occupation the skills
+#: point to); language margin, commute and hours fit refine among feasible vacancies.
+DEFAULT_WEIGHTS: Final[Mapping[str, float]] = MappingProxyType(
+    {
+        Factor.SKILLS: 0.40,
+        Factor.OCCUPATION: 0.30,
+        Factor.LANGUAGE: 0.10,
+        Factor.COMMUTE: 0.12,
+        Factor.HOURS: 0.08,
+    }
+)
+
+
+@runtime_checkable
+class Scorer(Protocol):
+    """What the matcher needs from a scorer."""
+
+    version: str
+
+    def score(self, factors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``(scores, contributions)`` for an ``(n, len(FACTORS))`` matrix."""
+        ...
+
+
+class DefaultScorer:
+    """Transparent weighted sum of the factors.
+
+    Parameters
+    ----------
+    weights : mapping of str to float, optional
+        One non-negative weight per factor of :data:`matching.schema.FACTORS`; they are
+        normalised to sum to 1. Defaults to :data:`DEFAULT_WEIGHTS`.
+
+    Examples
+    --------
+    >>> scores, contributions = DefaultScorer().score(np.ones((1, 5), dtype=np.float32))
+    >>> round(float(scores[0]), 6)
+    1.0
+    """
+
+    def __init__(self, weights: Mapping[str, float] | None = None) -> None:
+        self.weights = dict(DEFAULT_WEIGHTS if weights is None else weights)
+        unknown = set(self.weights) - set(FACTORS)
+        missing = set(FACTORS) - set(self.weights)
+        if unknown or missing:
+            raise InvalidInputError(
+                f"weights must name exactly the factors {', '.join(FACTORS)}; "
+                f"unknown: {sorted(unknown)}, missing: {sorted(missing)}",
+                field="weights",
+            )
+        values = np.array([self.weights[f] for f in FACTORS], dtype=np.float64)
+        if (values < 0).any() or not np.isfinite(values).all() or values.sum() <= 0:
+            raise InvalidInputError("weights must be finite, non-negative and not all zero",
+                                    field="weights")
+        self._vector = (values / values.sum()).astype(np.float32)
+        self.version = "default-" + "-".join(f"{w:.3f}" for w in self._vector)
+
+    def score(self, factors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return scores and per-factor contributions."""
+        contributions = factors * self._vector
+        return contributions.sum(axis=1, dtype=np.float32), contributions
