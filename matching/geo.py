@@ -342,15 +342,15 @@ class Geocoder:
             raw = pd.Series(quarters, dtype=object)
             has_quarter = ~raw.map(_is_missing).to_numpy(dtype=bool) & ~has_postcode
             rows = np.flatnonzero(has_quarter)
-            lookup: dict[Any, int] = {}
-            for i in rows:  # a loop over distinct names, not over pairs
-                name = raw.iat[i]
-                if name not in lookup:
-                    try:
-                        lookup[name] = self._quarter_row(name)
-                    except InvalidLocationError as exc:
-                        raise InvalidLocationError(f"row {i}: {exc}", field="quarter") from exc
-            quarter_rows = np.array([lookup[raw.iat[i]] for i in rows], dtype=np.int64)
+            inverse, names = pd.factorize(raw.iloc[rows], sort=False)
+            distinct = np.empty(len(names), dtype=np.int64)
+            for k, name in enumerate(names):  # a loop over distinct names, not over rows
+                try:
+                    distinct[k] = self._quarter_row(name)
+                except InvalidLocationError as exc:
+                    i = int(rows[int(np.flatnonzero(inverse == k)[0])])
+                    raise InvalidLocationError(f"row {i}: {exc}", field="quarter") from exc
+            quarter_rows = distinct[inverse]
             if rows.size:
                 zone[rows] = self._quarters["name"].to_numpy(dtype=object)[quarter_rows]
                 use = ~from_coordinates[rows]
