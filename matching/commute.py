@@ -297,12 +297,12 @@ class TravelTimeMatrix:
 
     def codes(self, zones: Sequence[str | None] | np.ndarray) -> np.ndarray:
         """Positions of ``zones`` in :attr:`zones` (int32), -1 where absent or None."""
-        values = np.asarray(zones, dtype=object).ravel()
+        array = np.asarray(zones, dtype=object)
         keys = np.array(
-            [_zone_key(z) if isinstance(z, str) else None for z in values], dtype=object
+            [_zone_key(z) if isinstance(z, str) else None for z in array.ravel()], dtype=object
         )
         result = self._index.get_indexer(keys).astype(np.int32)
-        return result.reshape(np.shape(zones))
+        return result.reshape(array.shape)
 
     def table(self, mode: str) -> np.ndarray:
         """``(n_zones, n_zones)`` minutes for ``mode`` (float32, NaN where no value)."""
