@@ -9,15 +9,16 @@ from __future__ import annotations
 from typing import Any, Final
 
 import numpy as np
+import pandas as pd
 
-from matching.factors import PairArrays
+from matching.factors import PairArrays, proximity
 from matching.features import OCCUPATION_BASIS
 from matching.index import IndexState
 from matching.language import REACHABLE, assess, level_name
 from matching.schema import MODES, Reason
 from matching.taxonomy import Taxonomy
 
-__all__ = ["MODE_LABELS_DE", "REASON_LABELS_DE", "explain_pair"]
+__all__ = ["MODE_LABELS_DE", "REASON_LABELS_DE", "ConceptLabels", "explain_pair", "sparse_row"]
 
 REASON_LABELS_DE: Final = {
     Reason.NOT_OPEN: "Stelle ist nicht offen",
@@ -46,20 +47,49 @@ _PROXIMITY: Final = {1.0: "same", 0.75: "isco_unit_group", 0.5: "isco_minor_grou
 _MAX_LISTED: Final = 10
 
 
-def _concept(taxonomy: Taxonomy, position: int, kind: str) -> dict[str, Any]:
-    frame = taxonomy.skills if kind == "skill" else taxonomy.occupations
-    row = frame.iloc[position]
-    label_de = row["label_de"] if isinstance(row["label_de"], str) else None
-    return {"uri": row["uri"], "label_de": label_de, "label_en": row["label_en"]}
+class ConceptLabels:
+    """URIs and labels of a taxonomy as plain arrays, for fast explanation building."""
+
+    def __init__(self, taxonomy: Taxonomy) -> None:
+        self._columns = {}
+        for kind, frame in (("skill", taxonomy.skills), ("occupation", taxonomy.occupations)):
+            de = frame["label_de"].to_numpy(dtype=object)
+            de = np.where(pd.isna(de), None, de)
+            self._columns[kind] = (
+                frame["uri"].to_numpy(dtype=object),
+                de,
+                frame["label_en"].to_numpy(dtype=object),
+            )
+
+    def concept(self, position: int, kind: str) -> dict[str, Any]:
+        """``{"uri", "label_de", "label_en"}`` of the concept at ``position``."""
+        uri, de, en = self._columns[kind]
+        return {"uri": uri[position], "label_de": de[position], "label_en": en[position]}
 
 
 def _label(concept: dict[str, Any]) -> str:
     return concept["label_de"] or concept["label_en"]
 
 
+def sparse_row(matrix: Any, row: int) -> tuple[np.ndarray, np.ndarray]:
+    """Column indices and values of one CSR row, without SciPy's indexing overhead."""
+    start, end = matrix.indptr[row], matrix.indptr[row + 1]
+    return matrix.indices[start:end], matrix.data[start:end]
+
+
+def _occupation_slot(state: IndexState, p_row: int, v_row: int) -> int:
+    """Which of the participant's occupation entries gives the pair its occupation fit."""
+    pt, vt = state.participants, state.vacancies
+    value = pt.occ_weight_t[:, p_row] * proximity(
+        pt.occ_position_t[:, p_row], pt.occ_keys_t[:, :, p_row],
+        vt.block.occupation[v_row], vt.isco_keys[:, v_row],
+    )
+    return int(np.argmax(value))
+
+
 def explain_pair(
     state: IndexState,
-    taxonomy: Taxonomy,
+    labels: ConceptLabels,
     p_row: int,
     v_row: int,
     pairs: PairArrays,
@@ -70,10 +100,10 @@ def explain_pair(
     """Explain pair ``i`` of ``pairs`` (participant ``p_row``, vacancy ``v_row``)."""
     vb = state.vacancies.block
     pb = state.participants.block
-    essential = vb.essential[v_row].indices
-    optional = vb.optional[v_row].indices
-    expanded = pb.skills_expanded[p_row]
-    credit = dict(zip(expanded.indices.tolist(), expanded.data.tolist(), strict=True))
+    essential, _ = sparse_row(vb.essential, v_row)
+    optional, _ = sparse_row(vb.optional, v_row)
+    held, values = sparse_row(pb.skills_expanded, p_row)
+    credit = dict(zip(held.tolist(), values.tolist(), strict=True))
     matched, related, missing = [], [], []
     for s in essential.tolist():
         value = credit.get(s, 0.0)
@@ -82,7 +112,7 @@ def explain_pair(
     optional_matched = [s for s in optional.tolist() if credit.get(s, 0.0) >= 1.0]
 
     def concepts(positions: list[int]) -> list[dict[str, Any]]:
-        return [_concept(taxonomy, s, "skill") for s in positions[:_MAX_LISTED]]
+        return [labels.concept(s, "skill") for s in positions[:_MAX_LISTED]]
 
     skills = {
         "essential_total": len(essential),
@@ -97,17 +127,17 @@ def explain_pair(
         "from_occupation": bool(vb.skills_from_occupation[v_row]),
     }
 
-    slot = int(pairs.occupation_slot[i])
+    slot = _occupation_slot(state, p_row, v_row)
     occupation: dict[str, Any] = {"basis": None, "vacancy": None, "participant": None,
                                   "proximity": "none"}
     if vb.occupation[v_row] >= 0:
-        occupation["vacancy"] = _concept(taxonomy, int(vb.occupation[v_row]), "occupation")
+        occupation["vacancy"] = labels.concept(int(vb.occupation[v_row]), "occupation")
     position = int(pb.occ_position[p_row, slot]) if slot < pb.occ_position.shape[1] else -1
-    if position >= 0 and pairs.factors[i, 1] > 0:
+    if position >= 0 and pairs.factors[1, i] > 0:
         occupation["basis"] = OCCUPATION_BASIS[int(pb.occ_basis[p_row, slot])]
-        occupation["participant"] = _concept(taxonomy, position, "occupation")
+        occupation["participant"] = labels.concept(position, "occupation")
         weight = float(pb.occ_weight[p_row, slot])
-        ratio = float(pairs.factors[i, 1]) / weight if weight > 0 else 0.0
+        ratio = float(pairs.factors[1, i]) / weight if weight > 0 else 0.0
         occupation["proximity"] = _PROXIMITY[min(_PROXIMITY, key=lambda x: abs(x - ratio))]
 
     languages = []

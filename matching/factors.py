@@ -37,7 +37,7 @@ from typing import Any, Final
 
 import numpy as np
 
-from matching.commute import CommuteModel, section_140_limit
+from matching.commute import CommuteModel
 from matching.language import GAP, REACHABLE, assess, margin
 from matching.schema import FACTORS, MODES, REASONS, WORK_PERMIT_VALUES, Reason
 
@@ -46,6 +46,8 @@ __all__ = [
     "OVERRIDABLE",
     "PairArrays",
     "Side",
+    "distance_km",
+    "occupation_fit",
     "pair_arrays",
     "proximity",
     "skills_factor",
@@ -53,6 +55,7 @@ __all__ = [
 
 ESSENTIAL_SHARE: Final = 0.75
 HOURS_SLOPE: Final = 0.1
+EARTH_RADIUS_KM: Final = 6371.0088
 #: Filters a coach may override for one participant and one vacancy.
 OVERRIDABLE: Final = frozenset(
     {
@@ -87,21 +90,21 @@ class Side:
 
 @dataclass
 class PairArrays:
-    """Filters, factors and the details explanations need, one row per pair."""
+    """Filters, factors and the details explanations need, one column per pair."""
 
-    reasons: np.ndarray  # (n, len(REASONS)) bool
-    factors: np.ndarray  # (n, len(FACTORS)) float32
+    reasons: np.ndarray  # (len(REASONS), n) bool, one row per reason
+    factors: np.ndarray  # (len(FACTORS), n) float32, one row per factor
     commute_minutes: np.ndarray  # float32, by the fastest usable mode
     commute_mode: np.ndarray  # int8 index into MODES
     commute_limit: np.ndarray  # float32
-    language_gap: np.ndarray  # int8, largest gap over required languages
-    language_reachable: np.ndarray  # bool, passes only as reachable
-    occupation_slot: np.ndarray  # int8, which occupation entry gave occupation fit
 
     @property
     def passing(self) -> np.ndarray:
         """Pairs that pass every hard filter."""
-        return ~self.reasons.any(axis=1)
+        failing = self.reasons[0].copy()
+        for row in self.reasons[1:]:
+            failing |= row
+        return ~failing
 
 
 def skills_factor(
@@ -129,28 +132,50 @@ def skills_factor(
     return np.clip(value, 0.0, 1.0).astype(np.float32)
 
 
-def proximity(
-    position_a: Any, isco_a: Any, position_b: Any, isco_b: Any
-) -> np.ndarray:
+def proximity(position_a: Any, keys_a: Any, position_b: Any, keys_b: Any) -> np.ndarray:
     """Occupation proximity: 1 same, 0.75 / 0.5 / 0.25 same ISCO 4 / 3 / 2 digits, else 0.
+
+    ``keys_*`` hold the ISCO code at 4, 3 and 2 digits (first axis), with a different
+    negative sentinel on each side where the code is unknown.
 
     Examples
     --------
-    >>> proximity(np.array([5, 6, 7, 8, 9]), np.array([8344, 8344, 8341, 8311, 1111]),
-    ...           5, 8344).tolist()
+    >>> from matching.index import isco_keys
+    >>> a = isco_keys(np.array([8344, 8344, 8341, 8311, 1111]), -1)
+    >>> proximity(np.array([5, 6, 7, 8, 9]), a, 5, isco_keys(np.array(8344), -2)).tolist()
     [1.0, 0.75, 0.5, 0.25, 0.0]
     """
-    a = np.asarray(position_a)
-    ia = np.asarray(isco_a)
-    b = np.asarray(position_b)
-    ib = np.asarray(isco_b)
-    known = (ia > 0) & (ib > 0)
-    value = np.where(
-        known & (ia // 100 == ib // 100),
-        np.where(ia // 10 == ib // 10, np.where(ia == ib, 0.75, 0.5), 0.25),
-        0.0,
+    count = (
+        (keys_a[0] == keys_b[0]).astype(np.float32)
+        + (keys_a[1] == keys_b[1])
+        + (keys_a[2] == keys_b[2])
     )
-    return np.where((a >= 0) & (a == b), 1.0, value).astype(np.float32)
+    same = np.asarray(position_a == position_b) & (np.asarray(position_a) >= 0)
+    return np.maximum(np.float32(0.25) * count, same.astype(np.float32))
+
+
+def occupation_fit(p: Side, v: Side, n: int) -> np.ndarray:
+    """Best weighted proximity over the participant's occupation entries."""
+    fit = np.zeros(n, dtype=np.float32)
+    for k in range(len(p.occ_position)):
+        weight = p.occ_weight[k]
+        if np.ndim(weight) == 0 and weight <= 0:
+            continue
+        value = weight * proximity(p.occ_position[k], p.occ_keys[:, k], v.occupation,
+                                   v.isco_keys)
+        np.maximum(fit, value, out=fit)
+    return fit
+
+
+def distance_km(p: Side, v: Side) -> np.ndarray:
+    """Great-circle distance from the chord between unit vectors (float32)."""
+    dx = p.xyz[0] - v.xyz[0]
+    dy = p.xyz[1] - v.xyz[1]
+    dz = p.xyz[2] - v.xyz[2]
+    chord = np.sqrt(dx * dx + dy * dy + dz * dz)
+    return (np.float32(2 * EARTH_RADIUS_KM) * np.arcsin(np.minimum(chord / 2, 1))).astype(
+        np.float32
+    )
 
 
 def pair_arrays(
@@ -162,133 +187,114 @@ def pair_arrays(
     commute: CommuteModel,
     n: int,
     employer_view: bool,
-    occupation_axis: int,
+    with_factors: bool = True,
 ) -> PairArrays:
     """Compute filters and factors for ``n`` pairs.
 
     Parameters
     ----------
     p, v : Side
-        Participant and vacancy values; one side holds scalars, the other arrays of
-        length ``n``. Occupation entries of the participant are ``(K,)`` or ``(n, K)``.
+        Participant and vacancy values (see :meth:`matching.index.IndexState.vacancy_side`);
+        one side holds scalars, the other arrays of length ``n``.
     skills : ndarray
         The skills factor of each pair (:func:`skills_factor`).
     languages : list of str
-        Languages any vacancy in play requires.
+        Languages the vacancies in play require.
     commute : CommuteModel
     n : int
         Number of pairs.
     employer_view : bool
         Apply the consent and approval filters.
-    occupation_axis : int
-        Axis of the participant's occupation entries after broadcasting (1 for both
-        directions; kept explicit for clarity).
+    with_factors : bool, default True
+        ``False`` computes the hard filters only (for a participant who objects to
+        profiling); the factor rows are then NaN.
     """
-    reasons = np.zeros((n, len(REASONS)), dtype=bool)
-    reasons[:, _REASON_COLUMN[Reason.NOT_OPEN]] = ~np.broadcast_to(v.is_open, (n,))
+    reasons = np.zeros((len(REASONS), n), dtype=bool)
+    reasons[_REASON_COLUMN[Reason.NOT_OPEN]] = ~v.is_open
 
     # Language: every required language must meet the minimum or be reachable.
     language_factor = np.ones(n, dtype=np.float32)
-    gap = np.zeros(n, dtype=np.int8)
-    reachable_any = np.zeros(n, dtype=bool)
-    fail = np.zeros(n, dtype=bool)
+    fail = reasons[_REASON_COLUMN[Reason.LANGUAGE]]
     for language in languages:
         required = v.lang_required.get(language, 0)
         level = p.lang_level.get(language, 0)
-        status, lang_gap = assess(
+        status, _ = assess(
             level,
             required,
             p.lang_expected.get(language, 0),
             p.lang_expected_by.get(language, np.datetime64("NaT")),
             v.start_date,
         )
-        status = np.broadcast_to(status, (n,))
         fail |= status == GAP
-        reachable = status == REACHABLE
-        reachable_any |= reachable
-        gap = np.maximum(gap, np.broadcast_to(lang_gap, (n,)))
-        language_factor = np.minimum(
-            language_factor, np.broadcast_to(margin(level, required, reachable=reachable), (n,))
-        )
-    reasons[:, _REASON_COLUMN[Reason.LANGUAGE]] = fail
+        if with_factors:
+            np.minimum(language_factor, margin(level, required, reachable=status == REACHABLE),
+                       out=language_factor)
 
     # Commute: fastest usable mode against the participant's limit capped by §140.
     best = np.full(n, np.inf, dtype=np.float32)
     best_mode = np.zeros(n, dtype=np.int8)
+    distance = distance_km(p, v)
+    matrix = commute.matrix if commute.matrix is not None and commute.matrix.zones else None
+    if matrix is not None:
+        origin = np.asarray(p.zone_code, dtype=np.int64)
+        dest = np.asarray(v.zone_code, dtype=np.int64)
+        known = (origin >= 0) & (dest >= 0)
+        origin, dest = np.where(known, origin, 0), np.where(known, dest, 0)
+    modes = np.asarray(p.modes)
     for index, mode in enumerate(MODES):
-        usable = (np.asarray(p.modes) & _MODE_BITS[index]) != 0
-        if not usable.any():
+        usable = (modes & _MODE_BITS[index]) != 0
+        if usable.ndim == 0 and not usable:
             continue
-        minutes = commute.minutes(p.lat, p.lon, p.zone_code, v.lat, v.lon, v.zone_code, mode)
-        minutes = np.where(usable, np.broadcast_to(minutes, (n,)), np.inf)
+        minutes = commute.parameters.minutes(distance, mode)
+        if matrix is not None:
+            looked_up = matrix.table(mode)[origin, dest]
+            minutes = np.where(known & ~np.isnan(looked_up), looked_up, minutes)
+        if usable.ndim:
+            minutes = np.where(usable, minutes, np.inf)
         better = minutes < best
-        best = np.where(better, minutes, best).astype(np.float32)
-        best_mode = np.where(better, index, best_mode).astype(np.int8)
-    own = np.asarray(p.max_commute, dtype=np.float32)
-    limit = np.broadcast_to(
-        np.fmin(np.where(np.isnan(own), np.inf, own), section_140_limit(v.daily_hours)), (n,)
-    ).astype(np.float32)
-    reasons[:, _REASON_COLUMN[Reason.COMMUTE]] = ~(best <= limit)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        commute_factor = np.clip(1.0 - best / limit, 0.0, 1.0)
-    commute_factor = np.nan_to_num(commute_factor, nan=0.0).astype(np.float32)
+        best[better] = minutes[better] if np.ndim(minutes) else minutes
+        best_mode[better] = index
+    limit = np.broadcast_to(np.minimum(p.own_limit, v.commute_cap), (n,))
+    reasons[_REASON_COLUMN[Reason.COMMUTE]] = ~(best <= limit)
 
     # Hours and shifts.
-    hours = np.broadcast_to(v.hours, (n,))
-    below = np.maximum(np.asarray(p.hours_min) - hours, 0.0)
-    above = np.maximum(hours - np.asarray(p.hours_max), 0.0)
+    below = np.maximum(p.hours_min - v.hours, 0.0)
+    above = np.maximum(v.hours - p.hours_max, 0.0)
     outside = below + above
-    reasons[:, _REASON_COLUMN[Reason.HOURS]] = outside > 0
-    hours_factor = np.clip(1.0 - HOURS_SLOPE * outside, 0.0, 1.0).astype(np.float32)
-    reasons[:, _REASON_COLUMN[Reason.SHIFTS]] = np.broadcast_to(
-        (np.asarray(v.shifts) & ~np.asarray(p.availability)) != 0, (n,)
-    )
+    reasons[_REASON_COLUMN[Reason.HOURS]] = outside > 0
+    reasons[_REASON_COLUMN[Reason.SHIFTS]] = (v.shifts & ~p.availability) != 0
 
     # Licence, certificates, work permit.
-    licence = np.asarray(v.licence)
-    reasons[:, _REASON_COLUMN[Reason.DRIVING_LICENCE]] = np.broadcast_to(
-        (licence != 0) & ((licence & np.asarray(p.licence)) == 0), (n,)
+    licence = v.licence
+    reasons[_REASON_COLUMN[Reason.DRIVING_LICENCE]] = (licence != 0) & (
+        (licence & p.licence) == 0
     )
-    missing_certificates = (np.asarray(v.certificates) & ~np.asarray(p.certificates)) != 0
-    reasons[:, _REASON_COLUMN[Reason.CERTIFICATE]] = np.broadcast_to(
-        missing_certificates.any(axis=-1), (n,)
+    missing = v.certificates & ~p.certificates
+    reasons[_REASON_COLUMN[Reason.CERTIFICATE]] = (
+        missing[..., 0] != 0 if missing.shape[-1] == 1 else (missing != 0).any(axis=-1)
     )
-    reasons[:, _REASON_COLUMN[Reason.WORK_PERMIT]] = np.broadcast_to(
-        np.asarray(v.permit_required) & ~_PERMIT_OK[np.asarray(p.work_permit)], (n,)
-    )
+    reasons[_REASON_COLUMN[Reason.WORK_PERMIT]] = v.permit_required & ~_PERMIT_OK[p.work_permit]
     if employer_view:
-        reasons[:, _REASON_COLUMN[Reason.NOT_CONSENTED]] = ~np.broadcast_to(p.consent, (n,))
-        reasons[:, _REASON_COLUMN[Reason.NOT_APPROVED]] = ~np.broadcast_to(p.approved, (n,))
+        reasons[_REASON_COLUMN[Reason.NOT_CONSENTED]] = ~p.consent
+        reasons[_REASON_COLUMN[Reason.NOT_APPROVED]] = ~p.approved
 
-    # Occupation fit: best weighted proximity over the participant's occupation entries.
-    v_position = np.asarray(v.occupation)
-    v_isco = np.asarray(v.isco)
-    if v_position.ndim == 1:
-        v_position = v_position[:, None]
-        v_isco = v_isco[:, None]
-    weighted = np.asarray(p.occ_weight) * proximity(p.occ_position, p.occ_isco, v_position, v_isco)
-    weighted = np.broadcast_to(weighted, (n, weighted.shape[-1]))
-    slot = weighted.argmax(axis=occupation_axis).astype(np.int8)
-    occupation_factor = weighted.max(axis=occupation_axis).astype(np.float32)
-
-    factors = np.empty((n, len(FACTORS)), dtype=np.float32)
-    factors[:, 0] = skills
-    factors[:, 1] = occupation_factor
-    factors[:, 2] = language_factor
-    factors[:, 3] = commute_factor
-    factors[:, 4] = hours_factor
+    factors = np.full((len(FACTORS), n), np.nan, dtype=np.float32)
+    if with_factors:
+        factors[0] = skills
+        factors[1] = occupation_fit(p, v, n)
+        factors[2] = language_factor
+        with np.errstate(invalid="ignore", divide="ignore"):
+            factors[3] = np.nan_to_num(np.clip(1.0 - best / limit, 0.0, 1.0), nan=0.0)
+        factors[4] = np.clip(1.0 - HOURS_SLOPE * outside, 0.0, 1.0)
     return PairArrays(
         reasons=reasons,
         factors=factors,
         commute_minutes=best,
         commute_mode=best_mode,
-        commute_limit=limit,
-        language_gap=gap,
-        language_reachable=reachable_any & ~fail,
-        occupation_slot=slot,
+        commute_limit=np.ascontiguousarray(limit, dtype=np.float32),
     )
 
 
 def reason_column(reason: str) -> int:
-    """Column of ``reason`` in :attr:`PairArrays.reasons`."""
+    """Row of ``reason`` in :attr:`PairArrays.reasons`."""
     return _REASON_COLUMN[reason]

@@ -228,7 +228,7 @@ def _ids(frame: pd.DataFrame, column: str, what: str) -> np.ndarray:
     unique, counts = np.unique(ids.astype(str), return_counts=True)
     if (counts > 1).any():
         raise InvalidInputError(
-            f"{what} table repeats id {unique[counts > 1][0]!r}", field=column
+            f"{what} table repeats id {str(unique[counts > 1][0])!r}", field=column
         )
     return ids
 

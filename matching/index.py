@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from matching.commute import CommuteModel
+from matching.commute import CommuteModel, section_140_limit
 from matching.errors import InvalidInputError
 from matching.factors import Side
 from matching.features import (
@@ -47,6 +47,7 @@ class _Table:
     alive: np.ndarray
     position: dict[str, int]
     zone_code: np.ndarray
+    xyz: np.ndarray  # (3, n) float32 unit vectors of the locations
 
     def __len__(self) -> int:
         return len(self.position)
@@ -63,6 +64,8 @@ class VacancyTable(_Table):
     """Vacancies with their column arrays."""
 
     block: VacancyBlock
+    commute_cap: np.ndarray  # §140 one-way cap by the vacancy's daily hours
+    isco_keys: np.ndarray  # (3, n) int32: ISCO 4, 3 and 2 digits, -1 unknown
 
 
 @dataclass(frozen=True)
@@ -71,10 +74,30 @@ class ParticipantTable(_Table):
 
     block: ParticipantBlock
     expanded_csc: sp.csc_matrix = field(repr=False)
+    own_limit: np.ndarray  # float32, inf where the participant set none
+    occ_position_t: np.ndarray  # (K, m) int32
+    occ_weight_t: np.ndarray  # (K, m) float32
+    occ_keys_t: np.ndarray  # (3, K, m) int32: ISCO 4, 3 and 2 digits, -2 unknown
 
 
 def _positions(ids: np.ndarray, alive: np.ndarray) -> dict[str, int]:
     return {str(ids[i]): int(i) for i in np.flatnonzero(alive)}
+
+
+def unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Unit vectors (3, n) of points on the sphere, for chord-length distances."""
+    phi = np.radians(np.asarray(lat, dtype=np.float64))
+    lam = np.radians(np.asarray(lon, dtype=np.float64))
+    return np.stack(
+        [np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)]
+    ).astype(np.float32)
+
+
+def isco_keys(isco: np.ndarray, unknown: int) -> np.ndarray:
+    """ISCO codes at 4, 3 and 2 digits, ``unknown`` where the code is missing."""
+    isco = np.asarray(isco)
+    known = isco > 0
+    return np.stack([np.where(known, isco // d, unknown) for d in (1, 10, 100)]).astype(np.int32)
 
 
 @dataclass(frozen=True)
@@ -146,13 +169,22 @@ class IndexState:
             alive=v_alive,
             position=_positions(v_block.ids, v_alive),
             zone_code=commute.zone_codes(v_block.zone),
+            xyz=unit_vectors(v_block.lat, v_block.lon),
+            commute_cap=section_140_limit(v_block.daily_hours).astype(np.float32),
+            isco_keys=isco_keys(v_block.isco, -1),
         )
         participants = ParticipantTable(
             block=p_block,
             alive=p_alive,
             position=_positions(p_block.ids, p_alive),
             zone_code=commute.zone_codes(p_block.zone),
+            xyz=unit_vectors(p_block.lat, p_block.lon),
             expanded_csc=p_block.skills_expanded.tocsc(),
+            own_limit=np.where(np.isnan(p_block.max_commute), np.inf,
+                               p_block.max_commute).astype(np.float32),
+            occ_position_t=np.ascontiguousarray(p_block.occ_position.T),
+            occ_weight_t=np.ascontiguousarray(p_block.occ_weight.T),
+            occ_keys_t=isco_keys(np.ascontiguousarray(p_block.occ_isco.T), -2),
         )
         languages = tuple(sorted(v_block.lang_required))
         return cls(vacancies=vacancies, participants=participants, languages=languages)
@@ -248,17 +280,17 @@ class IndexState:
 
     def vacancy_side(self, rows: Any) -> Side:
         """Vacancy values at ``rows`` (an int for one vacancy, or a slice/array)."""
-        b = self.vacancies.block
+        t = self.vacancies
+        b = t.block
         return Side({
             "is_open": b.is_open[rows],
             "occupation": b.occupation[rows],
-            "isco": b.isco[rows],
+            "isco_keys": t.isco_keys[:, rows],
             "lang_required": {k: v[rows] for k, v in b.lang_required.items()},
-            "lat": b.lat[rows],
-            "lon": b.lon[rows],
-            "zone_code": self.vacancies.zone_code[rows],
+            "xyz": t.xyz[:, rows],
+            "zone_code": t.zone_code[rows],
             "hours": b.hours[rows],
-            "daily_hours": b.daily_hours[rows],
+            "commute_cap": t.commute_cap[rows],
             "shifts": b.shifts[rows],
             "licence": b.licence[rows],
             "certificates": b.certificates[rows],
@@ -268,19 +300,19 @@ class IndexState:
 
     def participant_side(self, rows: Any) -> Side:
         """Participant values at ``rows`` (an int for one participant, or a slice/array)."""
-        b = self.participants.block
+        t = self.participants
+        b = t.block
         return Side({
-            "occ_position": b.occ_position[rows],
-            "occ_isco": b.occ_isco[rows],
-            "occ_weight": b.occ_weight[rows],
+            "occ_position": t.occ_position_t[:, rows],
+            "occ_keys": t.occ_keys_t[:, :, rows],
+            "occ_weight": t.occ_weight_t[:, rows],
             "lang_level": {k: v[rows] for k, v in b.lang_level.items()},
             "lang_expected": {k: v[rows] for k, v in b.lang_expected.items()},
             "lang_expected_by": {k: v[rows] for k, v in b.lang_expected_by.items()},
-            "lat": b.lat[rows],
-            "lon": b.lon[rows],
-            "zone_code": self.participants.zone_code[rows],
+            "xyz": t.xyz[:, rows],
+            "zone_code": t.zone_code[rows],
             "modes": b.modes[rows],
-            "max_commute": b.max_commute[rows],
+            "own_limit": t.own_limit[rows],
             "hours_min": b.hours_min[rows],
             "hours_max": b.hours_max[rows],
             "availability": b.availability[rows],

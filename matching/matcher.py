@@ -17,7 +17,7 @@ import pandas as pd
 
 from matching.commute import CommuteModel
 from matching.errors import InvalidInputError, NotFittedError, UnknownIdError
-from matching.explain import explain_pair
+from matching.explain import ConceptLabels, explain_pair, sparse_row
 from matching.factors import OVERRIDABLE, PairArrays, pair_arrays, reason_column, skills_factor
 from matching.geo import Geocoder
 from matching.index import IndexState, check_limit
@@ -137,6 +137,17 @@ class _Overrides:
     by_row: dict[int, list[str]] = field(default_factory=dict)
 
 
+def _column_sums(csc: Any, columns: np.ndarray) -> np.ndarray:
+    """Row sums of a CSC matrix restricted to ``columns``, without building a submatrix."""
+    m = csc.shape[0]
+    if len(columns) == 0:
+        return np.zeros(m, dtype=np.float32)
+    starts, ends = csc.indptr[columns], csc.indptr[columns + 1]
+    rows = np.concatenate([csc.indices[a:b] for a, b in zip(starts, ends, strict=True)])
+    data = np.concatenate([csc.data[a:b] for a, b in zip(starts, ends, strict=True)])
+    return np.bincount(rows, weights=data, minlength=m).astype(np.float32)
+
+
 class Matcher:
     """Rank vacancies for participants and candidates for vacancies.
 
@@ -206,6 +217,7 @@ class Matcher:
         self.certificates_ = BitVocabulary()
         self._write_lock = threading.Lock()
         self.scorer_ = self.scorer if self.scorer is not None else DefaultScorer()
+        self.labels_ = ConceptLabels(self.taxonomy)
         self.state_ = IndexState.build(vacancies, participants, **self._kwargs())
         return self
 
@@ -272,13 +284,16 @@ class Matcher:
     # ----------------------------------------------------------------- queries
 
     def pairs_for_participant(
-        self, participant_id: str, *, state: IndexState | None = None
+        self, participant_id: str, *, state: IndexState | None = None, with_factors: bool = True
     ) -> tuple[int, PairArrays]:
         """Filters and factors of one participant against every vacancy row."""
         state = state or self._state()
         row = self._participant_row(state, participant_id)
         block = state.vacancies.block
-        credit = state.participants.block.skills_expanded[row].toarray().ravel()
+        expanded = state.participants.block.skills_expanded
+        credit = np.zeros(expanded.shape[1], dtype=np.float32)
+        columns, values = sparse_row(expanded, row)
+        credit[columns] = values
         skills = skills_factor(
             block.essential @ credit, block.n_essential, block.optional @ credit, block.n_optional
         )
@@ -290,7 +305,7 @@ class Matcher:
             commute=self.commute,
             n=len(block),
             employer_view=False,
-            occupation_axis=1,
+            with_factors=with_factors,
         )
         return row, pairs
 
@@ -301,14 +316,12 @@ class Matcher:
         state = state or self._state()
         row = self._vacancy_row(state, vacancy_id)
         vb = state.vacancies.block
-        essential = vb.essential[row].indices
-        optional = vb.optional[row].indices
+        essential, _ = sparse_row(vb.essential, row)
+        optional, _ = sparse_row(vb.optional, row)
         csc = state.participants.expanded_csc
         m = csc.shape[0]
-        ess_cover = (np.asarray(csc[:, essential].sum(axis=1)).ravel() if len(essential)
-                     else np.zeros(m, dtype=np.float32))
-        opt_cover = (np.asarray(csc[:, optional].sum(axis=1)).ravel() if len(optional)
-                     else np.zeros(m, dtype=np.float32))
+        ess_cover = _column_sums(csc, essential)
+        opt_cover = _column_sums(csc, optional)
         skills = skills_factor(ess_cover, vb.n_essential[row], opt_cover, vb.n_optional[row])
         languages = [k for k, v in vb.lang_required.items() if v[row] > 0]
         pairs = pair_arrays(
@@ -319,7 +332,6 @@ class Matcher:
             commute=self.commute,
             n=m,
             employer_view=employer_view,
-            occupation_axis=1,
         )
         return row, pairs
 
@@ -350,13 +362,15 @@ class Matcher:
         """
         limit = check_limit(limit)
         state = self._state()
-        row, pairs = self.pairs_for_participant(participant_id, state=state)
+        row, pairs = self.pairs_for_participant(participant_id, state=state,
+                                                with_factors=ranked)
         vt = state.vacancies
         fixes = self._overrides(overrides, vt.position, pairs)
         alive = vt.alive
         passing = pairs.passing & alive
-        excluded_rows = np.flatnonzero(alive & ~passing)
-        counts = self._counts(pairs.reasons, excluded_rows)
+        excluded_mask = alive & ~passing
+        excluded_rows = np.flatnonzero(excluded_mask)
+        counts = self._counts(pairs.reasons, excluded_mask)
         ids = vt.block.ids
         if not ranked:
             chosen = np.flatnonzero(passing)
@@ -372,8 +386,10 @@ class Matcher:
             return MatchResult(participant_id, self.scorer_.version, False, items, excluded,
                                counts, int(passing.sum()))
         scorer = self.scorer_
-        scores, contributions = scorer.score(pairs.factors)
+        scores = scorer.score(pairs.factors.T)
         chosen = top_k(scores, passing, ids, limit)
+        factors = pairs.factors[:, chosen].T
+        contributions = scorer.contributions(factors)
         items = []
         for rank, v in enumerate(chosen, start=1):
             i = int(v)
@@ -381,9 +397,10 @@ class Matcher:
                 vacancy_id=str(ids[i]),
                 rank=rank,
                 score=_round(scores[i]),
-                factors=dict(zip(FACTORS, map(_round, pairs.factors[i]), strict=True)),
-                contributions=dict(zip(FACTORS, map(_round, contributions[i]), strict=True)),
-                explanation=explain_pair(state, self.taxonomy, row, i, pairs, i,
+                factors=dict(zip(FACTORS, map(_round, factors[rank - 1]), strict=True)),
+                contributions=dict(zip(FACTORS, map(_round, contributions[rank - 1]),
+                                       strict=True)),
+                explanation=explain_pair(state, self.labels_, row, i, pairs, i,
                                          overridden=fixes.by_row.get(i, [])),
             ))
         excluded = self._excluded(pairs, excluded_rows, ids, scores, excluded_limit)
@@ -424,11 +441,13 @@ class Matcher:
             allowed[rows] = True
             scope &= allowed
         passing = pairs.passing & scope
-        counts = self._counts(pairs.reasons, np.flatnonzero(scope & ~passing))
+        counts = self._counts(pairs.reasons, scope & ~passing)
         scorer = self.scorer_
-        scores, contributions = scorer.score(pairs.factors)
+        scores = scorer.score(pairs.factors.T)
         ids = pt.block.ids
         chosen = top_k(scores, passing, ids, limit)
+        factors = pairs.factors[:, chosen].T
+        contributions = scorer.contributions(factors)
         items = []
         for rank, p in enumerate(chosen, start=1):
             i = int(p)
@@ -436,9 +455,10 @@ class Matcher:
                 participant_id=str(ids[i]),
                 rank=rank,
                 score=_round(scores[i]),
-                factors=dict(zip(FACTORS, map(_round, pairs.factors[i]), strict=True)),
-                contributions=dict(zip(FACTORS, map(_round, contributions[i]), strict=True)),
-                explanation=explain_pair(state, self.taxonomy, i, row, pairs, i,
+                factors=dict(zip(FACTORS, map(_round, factors[rank - 1]), strict=True)),
+                contributions=dict(zip(FACTORS, map(_round, contributions[rank - 1]),
+                                       strict=True)),
+                explanation=explain_pair(state, self.labels_, i, row, pairs, i,
                                          overridden=fixes.by_row.get(i, [])),
             ))
         return CandidateResult(vacancy_id, scorer.version, items, counts, int(passing.sum()))
@@ -477,14 +497,14 @@ class Matcher:
             if row is None:
                 continue
             column = reason_column(reason)
-            if pairs.reasons[row, column]:
-                pairs.reasons[row, column] = False
+            if pairs.reasons[column, row]:
+                pairs.reasons[column, row] = False
                 fixes.by_row.setdefault(row, []).append(reason)
         return fixes
 
     @staticmethod
-    def _counts(reasons: np.ndarray, rows: np.ndarray) -> dict[str, int]:
-        totals = reasons[rows].sum(axis=0)
+    def _counts(reasons: np.ndarray, excluded: np.ndarray) -> dict[str, int]:
+        totals = [np.count_nonzero(row & excluded) for row in reasons]
         return {reason: int(n) for reason, n in zip(REASONS, totals, strict=True) if n}
 
     @staticmethod
@@ -497,17 +517,21 @@ class Matcher:
     ) -> list[dict[str, Any]]:
         if len(rows) == 0:
             return []
-        reasons = pairs.reasons[rows]
+        count = np.zeros(pairs.reasons.shape[1], dtype=np.int16)
+        for row in pairs.reasons:
+            count += row
         # Near misses first: open vacancies, fewest reasons, best score, then id.
-        key = reasons[:, _NOT_OPEN] * 1000.0 + reasons.sum(axis=1) * 10.0
+        key = pairs.reasons[_NOT_OPEN, rows] * 1000.0 + count[rows] * 10.0
         if scores is not None:
             key = key - scores[rows]
         if limit is not None and len(rows) > limit:
             keep = np.argpartition(key, limit - 1)[:limit] if limit > 0 else np.zeros(0, int)
-            rows, reasons, key = rows[keep], reasons[keep], key[keep]
+            rows, key = rows[keep], key[keep]
         order = np.lexsort((ids[rows].astype(str), key))
+        rows = rows[order]
+        reasons = pairs.reasons[:, rows]
         return [
-            {"vacancy_id": str(ids[rows[j]]),
-             "reasons": [REASONS[c] for c in np.flatnonzero(reasons[j])]}
-            for j in order
+            {"vacancy_id": str(ids[row]),
+             "reasons": [REASONS[c] for c in np.flatnonzero(reasons[:, j])]}
+            for j, row in enumerate(rows)
         ]

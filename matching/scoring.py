@@ -40,8 +40,12 @@ class Scorer(Protocol):
 
     version: str
 
-    def score(self, factors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Return ``(scores, contributions)`` for an ``(n, len(FACTORS))`` matrix."""
+    def score(self, factors: np.ndarray) -> np.ndarray:
+        """Return the scores of an ``(n, len(FACTORS))`` factor matrix."""
+        ...
+
+    def contributions(self, factors: np.ndarray) -> np.ndarray:
+        """Return ``(k, len(FACTORS))`` per-factor contributions of a few pairs."""
         ...
 
 
@@ -56,9 +60,11 @@ class DefaultScorer:
 
     Examples
     --------
-    >>> scores, contributions = DefaultScorer().score(np.ones((1, 5), dtype=np.float32))
-    >>> round(float(scores[0]), 6)
+    >>> scorer = DefaultScorer()
+    >>> round(float(scorer.score(np.ones((1, 5), dtype=np.float32))[0]), 6)
     1.0
+    >>> scorer.contributions(np.ones((1, 5), dtype=np.float32)).round(2).tolist()
+    [[0.4, 0.3, 0.1, 0.12, 0.08]]
     """
 
     def __init__(self, weights: Mapping[str, float] | None = None) -> None:
@@ -78,7 +84,10 @@ class DefaultScorer:
         self._vector = (values / values.sum()).astype(np.float32)
         self.version = "default-" + "-".join(f"{w:.3f}" for w in self._vector)
 
-    def score(self, factors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Return scores and per-factor contributions."""
-        contributions = factors * self._vector
-        return contributions.sum(axis=1, dtype=np.float32), contributions
+    def score(self, factors: np.ndarray) -> np.ndarray:
+        """Return the weighted sums (float32)."""
+        return (factors @ self._vector).astype(np.float32, copy=False)
+
+    def contributions(self, factors: np.ndarray) -> np.ndarray:
+        """Return weight times factor, per factor; each row sums to the score."""
+        return (np.asarray(factors, dtype=np.float32) * self._vector).astype(np.float32)
