@@ -1,0 +1,255 @@
+"""The ``jobmatch`` command line: serve, demo, users, taxonomy, import, backup."""
+
+from __future__ import annotations
+
+import json
+import logging.config
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from service.settings import Settings, get_settings
+
+__all__ = ["LOG_CONFIG", "app", "main"]
+
+app = typer.Typer(help="jobmatch: job-matching recommendations (service and tools).",
+                  no_args_is_help=True)  # fmt: skip
+users_app = typer.Typer(help="Sign-in tokens of users.", no_args_is_help=True)
+taxonomy_app = typer.Typer(help="ESCO taxonomy.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+app.add_typer(taxonomy_app, name="taxonomy")
+
+#: Logging of ``serve``: one JSON line per request on stdout, warnings on stderr.
+LOG_CONFIG: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(message)s"},
+                   "default": {"format": "%(levelname)s %(name)s: %(message)s"}},
+    "handlers": {
+        "access": {"class": "logging.StreamHandler", "formatter": "plain",
+                   "stream": "ext://sys.stdout"},
+        "default": {"class": "logging.StreamHandler", "formatter": "default",
+                    "stream": "ext://sys.stderr"},
+    },
+    "loggers": {
+        "service.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
+        "service": {"handlers": ["default"], "level": "WARNING", "propagate": False},
+        "uvicorn": {"handlers": ["default"], "level": "WARNING", "propagate": False},
+        "uvicorn.error": {"handlers": ["default"], "level": "INFO", "propagate": False},
+        "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
+    },
+}  # fmt: skip
+
+
+def _settings(database_url: str | None = None) -> Settings:
+    settings = get_settings()
+    if database_url:
+        settings = settings.model_copy(update={"database_url": database_url})
+    return settings
+
+
+def _database(settings: Settings) -> Any:
+    from service.db import Database, upgrade_database
+
+    db = Database(settings.database_url, timeout_seconds=settings.request_timeout_seconds)
+    upgrade_database(db.engine)
+    return db
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code=1)
+
+
+DatabaseUrl = Annotated[
+    str | None, typer.Option("--database-url", help="overrides JOBMATCH_DATABASE_URL")
+]
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="default: JOBMATCH_HOST")] = None,
+    port: Annotated[int | None, typer.Option(help="default: JOBMATCH_PORT")] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes")] = 1,
+) -> None:
+    """Run the HTTP service with uvicorn (migrates the database first)."""
+    import uvicorn
+
+    settings = _settings()
+    _database(settings).dispose()
+    host = host or settings.host
+    port = port or settings.port
+    logging.config.dictConfig(LOG_CONFIG)
+    typer.echo(f"jobmatch: http://{host}:{port}/docs (API under /api/v1)", err=True)
+    uvicorn.run(
+        "service.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=LOG_CONFIG,
+        access_log=False,
+    )
+
+
+@app.command()
+def demo(
+    serve_after: Annotated[bool, typer.Option("--serve", help="start the service afterwards")] = (
+        False
+    ),
+    force: Annotated[
+        bool, typer.Option(help="also wipe a database that holds non-demo data")
+    ] = False,
+    database_url: DatabaseUrl = None,
+    random_state: Annotated[int, typer.Option(help="seed of the demo market")] = 0,
+) -> None:
+    """Create (or refresh) a demo database from the Bielefeld demo market and print tokens."""
+    from service.demo import DemoRefusedError, load_demo
+
+    settings = _settings(database_url)
+    db = _database(settings)
+    try:
+        summary = load_demo(db, settings, force=force, random_state=random_state)
+    except DemoRefusedError as exc:
+        db.dispose()
+        _fail(str(exc))
+        return
+    db.dispose()
+    typer.echo(
+        f"demo database {settings.database_url}: {summary.employers} employers, "
+        f"{summary.vacancies} vacancies, {summary.participants} participants"
+    )
+    for role, (name, token) in summary.tokens.items():
+        typer.echo(f"{role:9s} {name:14s} {token}")
+    prefix = f"JOBMATCH_DATABASE_URL={settings.database_url} " if database_url else ""
+    start = "starting now" if serve_after else f"start it with: {prefix}jobmatch serve"
+    typer.echo(f"open http://{settings.host}:{settings.port}/docs ({start})")
+    if serve_after:
+        import os
+
+        os.environ["JOBMATCH_DATABASE_URL"] = settings.database_url
+        get_settings.cache_clear()
+        serve(host=None, port=None, workers=1)
+
+
+@users_app.command("create")
+def users_create(
+    name: Annotated[str, typer.Option(help="unique user name")],
+    role: Annotated[str, typer.Option(help="admin, coach, employer or analyst")],
+    employer_id: Annotated[int | None, typer.Option(help="required for employer users")] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create a user; the new token is printed as the last line."""
+    from service.auth import create_user
+    from service.errors import ServiceError
+
+    db = _database(_settings(database_url))
+    try:
+        with db.session() as session:
+            user, token = create_user(session, name=name, role=role, employer_id=employer_id)
+            typer.echo(f"created user {user.name!r} (id {user.id}, role {user.role})")
+    except ServiceError as exc:
+        _fail(exc.detail)
+    finally:
+        db.dispose()
+    typer.echo(token)
+
+
+@users_app.command("revoke")
+def users_revoke(name: str, database_url: DatabaseUrl = None) -> None:
+    """Revoke a user's token (the user can no longer sign in)."""
+    from service.auth import revoke_user
+    from service.errors import ServiceError
+
+    db = _database(_settings(database_url))
+    try:
+        with db.session() as session:
+            user = revoke_user(session, name)
+            typer.echo(f"revoked user {user.name!r} (id {user.id})")
+    except ServiceError as exc:
+        _fail(exc.detail)
+    finally:
+        db.dispose()
+
+
+@taxonomy_app.command("import")
+def taxonomy_import(
+    source: Annotated[Path, typer.Argument(help="directory of an official ESCO CSV download")],
+    target: Annotated[
+        Path | None, typer.Option(help="default: JOBMATCH_TAXONOMY_DIR or ./var/taxonomy")
+    ] = None,
+) -> None:
+    """Compile an ESCO download into the service's compact taxonomy format."""
+    from matching.errors import MatchingError
+    from matching.taxonomy import import_esco
+
+    settings = _settings()
+    destination = target or settings.taxonomy_dir or Path("var/taxonomy")
+    try:
+        written = import_esco(source, destination)
+    except MatchingError as exc:
+        _fail(str(exc))
+        return
+    typer.echo(f"taxonomy written to {written}; set JOBMATCH_TAXONOMY_DIR={destination}")
+
+
+@app.command("import")
+def import_file(
+    kind: Annotated[str, typer.Argument(help="participants or vacancies")],
+    path: Annotated[Path, typer.Argument(help="CSV or XLSX file")],
+    dry_run: Annotated[bool, typer.Option(help="check only, store nothing")] = False,
+    coach: Annotated[
+        str | None, typer.Option(help="coach user owning imported participants")
+    ] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Import participants or vacancies (all or nothing per file) with a row-level report."""
+    from service.domain.imports import import_rows, read_table
+
+    settings = _settings(database_url)
+    db = _database(settings)
+    try:
+        rows = read_table(path.read_bytes(), path.name)
+        from service.context import Services
+
+        services = Services(settings, db, migrate=False)
+        services.index.load()
+        with db.session() as session:
+            report = import_rows(
+                session,
+                services,
+                kind=kind,
+                rows=rows,
+                dry_run=dry_run,
+                coach_name=coach,
+                actor_id=None,
+            )
+    finally:
+        db.dispose()
+    typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    if report["errors"]:
+        raise typer.Exit(code=2)
+
+
+@app.command()
+def backup(
+    destination: Annotated[Path, typer.Argument(help="SQLite file to write")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Write a consistent copy of the database (SQLite or PostgreSQL) to a SQLite file."""
+    from service.backup import backup_database
+
+    settings = _settings(database_url)
+    db = _database(settings)
+    try:
+        counts = backup_database(db.engine, destination)
+    finally:
+        db.dispose()
+    typer.echo(f"backup written to {destination}: " + ", ".join(
+        f"{table} {n}" for table, n in counts.items()))  # fmt: skip
+
+
+def main() -> None:
+    """Entry point of the ``jobmatch`` command."""
+    app()

@@ -1,0 +1,170 @@
+"""Database engine, sessions and migrations.
+
+The engine is built by :class:`Database` inside the app factory (never at import time).
+SQLite runs in WAL mode with a busy timeout, foreign keys on and ``BEGIN IMMEDIATE``
+transactions, so that concurrent writers wait for each other instead of failing with
+"database is locked"; PostgreSQL is reached through psycopg 3 with connect and statement
+timeouts, so that an unreachable database fails fast instead of hanging.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+__all__ = ["Database", "alembic_config", "make_engine", "upgrade_database"]
+
+
+def _sqlite_path(url: str) -> Path | None:
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite"):
+        return None
+    database = parsed.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def make_engine(url: str, *, timeout_seconds: float = 5.0) -> Engine:
+    """Create an engine for ``url`` with the service's connection settings.
+
+    Parameters
+    ----------
+    url : str
+        SQLAlchemy URL (``sqlite:///path`` or ``postgresql+psycopg://...``).
+    timeout_seconds : float, default=5.0
+        Connect, pool, lock and statement timeout.
+
+    Returns
+    -------
+    Engine
+        A configured engine. For a SQLite file, its directory is created.
+    """
+    parsed = make_url(url)
+    if parsed.drivername.startswith("sqlite"):
+        path = _sqlite_path(url)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            connect_args={"timeout": timeout_seconds, "check_same_thread": False},
+            pool_size=8,
+            max_overflow=16,
+            pool_timeout=timeout_seconds,
+        )
+        busy_ms = int(timeout_seconds * 1000)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    statement_ms = int(timeout_seconds * 1000)
+    return create_engine(
+        url,
+        connect_args={
+            "connect_timeout": max(1, round(timeout_seconds)),
+            "options": f"-c statement_timeout={statement_ms} -c lock_timeout={statement_ms}",
+        },
+        pool_pre_ping=True,
+        pool_size=8,
+        max_overflow=16,
+        pool_timeout=timeout_seconds,
+    )
+
+
+def alembic_config(engine: Engine) -> Config:
+    """Return an Alembic configuration bound to ``engine``.
+
+    Parameters
+    ----------
+    engine : Engine
+        The engine migrations run on.
+
+    Returns
+    -------
+    Config
+        Configuration using the migrations packaged in ``service/migrations``.
+    """
+    base = resources.files("service")
+    config = Config(str(base / "alembic.ini"))
+    config.set_main_option("script_location", str(base / "migrations"))
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade_database(engine: Engine) -> None:
+    """Run all pending migrations (``alembic upgrade head``) on ``engine``.
+
+    Parameters
+    ----------
+    engine : Engine
+        The engine to migrate.
+    """
+    command.upgrade(alembic_config(engine), "head")
+
+
+class Database:
+    """An engine and its session factory.
+
+    Parameters
+    ----------
+    url : str
+        SQLAlchemy URL.
+    timeout_seconds : float, default=5.0
+        See :func:`make_engine`.
+    engine : Engine, optional
+        Use this engine instead of creating one (tests share one engine).
+    """
+
+    def __init__(
+        self, url: str, *, timeout_seconds: float = 5.0, engine: Engine | None = None
+    ) -> None:
+        self.url = url
+        self.engine = (
+            engine if engine is not None else make_engine(url, timeout_seconds=timeout_seconds)
+        )
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """Open a session, closing it (and rolling back anything uncommitted) on exit.
+
+        Yields
+        ------
+        Session
+            A new session.
+        """
+        session = self.sessionmaker()
+        try:
+            yield session
+        finally:
+            session.close()
+
+    def ping(self) -> None:
+        """Run ``SELECT 1``; raises the driver's error when the database is unreachable."""
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    def dispose(self) -> None:
+        """Close all pooled connections."""
+        self.engine.dispose()

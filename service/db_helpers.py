@@ -1,0 +1,30 @@
+"""Small database operations that differ between SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import DeclarativeBase, Session
+
+__all__ = ["insert_ignore"]
+
+
+def insert_ignore(
+    session: Session, model: type[DeclarativeBase], rows: Sequence[dict[str, Any]]
+) -> None:
+    """Insert ``rows`` into ``model``'s table, skipping rows that hit a unique key.
+
+    Parameters
+    ----------
+    session : Session
+    model : mapped class
+    rows : sequence of dict
+    """
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(insert(model).values(list(rows)).on_conflict_do_nothing())

@@ -1,0 +1,1 @@
+"""Domain logic of the service, one module per area; route handlers call these."""

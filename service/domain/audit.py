@@ -1,0 +1,217 @@
+"""The append-only, hash-chained audit log and the keyed pseudonyms it uses.
+
+People never appear in the log by id or name: an actor is ``HMAC(service secret,
+"user:<id>")``, a participant ``HMAC(participant key, "participant:<id>")`` with a
+random key per participant kept in ``pseudonym_keys``. Erasing a participant destroys
+their key, after which their entries can no longer be linked to them; the log itself
+is never edited. Each entry's hash covers its content and the previous hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import math
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from service.db_helpers import insert_ignore
+from service.models import AuditEntry, AuditHead, PseudonymKey, ServiceSecret, utcnow
+
+__all__ = [
+    "GENESIS_HASH",
+    "AuditLog",
+    "ChainReport",
+    "entry_hash",
+    "jsonable",
+    "load_service_secret",
+    "participant_pseudonyms",
+    "verify_chain",
+]
+
+GENESIS_HASH = "0" * 64
+_SECRET_NAME = "pseudonym_secret"
+
+
+def jsonable(value: Any) -> Any:
+    """Return ``value`` with NumPy scalars, NaN and tuples made JSON-safe."""
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | np.ndarray):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _canonical(data: Any) -> bytes:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def entry_hash(prev_hash: str, entry: AuditEntry) -> str:
+    """Return the chain hash of ``entry`` following ``prev_hash``."""
+    body = {
+        "seq": entry.seq,
+        "at": entry.at.isoformat(timespec="microseconds"),
+        "actor": entry.actor,
+        "action": entry.action,
+        "participants": list(entry.participants or []),
+        "model_version": entry.model_version,
+        "payload": entry.payload,
+    }
+    return hashlib.sha256(prev_hash.encode() + _canonical(body)).hexdigest()
+
+
+def load_service_secret(session: Session, configured: str | None) -> bytes:
+    """Return the actors' pseudonym key: the configured one, else one stored in the database.
+
+    A missing stored key is generated once; concurrent first starts agree on one.
+    """
+    if configured:
+        return configured.encode()
+    value = session.scalar(select(ServiceSecret.value).where(ServiceSecret.name == _SECRET_NAME))
+    if value is None:
+        insert_ignore(
+            session, ServiceSecret, [{"name": _SECRET_NAME, "value": secrets.token_hex(32)}]
+        )
+        session.commit()
+        value = session.scalar(
+            select(ServiceSecret.value).where(ServiceSecret.name == _SECRET_NAME)
+        )
+    session.rollback()
+    assert value is not None
+    return value.encode()
+
+
+def _hmac(key: bytes, text: str) -> str:
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def participant_pseudonyms(
+    session: Session, participant_ids: Sequence[int], *, create: bool = True
+) -> dict[int, str]:
+    """Return each participant's pseudonym, creating missing keys when ``create``.
+
+    Participants whose key was destroyed (erased) get none unless ``create``.
+    """
+    ids = sorted(set(participant_ids))
+    if not ids:
+        return {}
+    keys = dict(
+        session.execute(
+            select(PseudonymKey.participant_id, PseudonymKey.key).where(
+                PseudonymKey.participant_id.in_(ids)
+            )
+        ).all()
+    )
+    missing = [i for i in ids if i not in keys]
+    if missing and create:
+        insert_ignore(
+            session,
+            PseudonymKey,
+            [{"participant_id": i, "key": secrets.token_hex(32)} for i in missing],
+        )
+        keys.update(
+            session.execute(
+                select(PseudonymKey.participant_id, PseudonymKey.key).where(
+                    PseudonymKey.participant_id.in_(missing)
+                )
+            ).all()
+        )
+    return {i: _hmac(bytes.fromhex(keys[i]), f"participant:{i}") for i in ids if i in keys}
+
+
+class AuditLog:
+    """Append entries to the audit log.
+
+    Parameters
+    ----------
+    secret : bytes
+        Key of the actors' pseudonyms.
+    """
+
+    def __init__(self, secret: bytes) -> None:
+        self._secret = secret
+
+    def actor(self, user_id: int | None) -> str:
+        """Return the pseudonym of a user (``"system"`` for the command line)."""
+        if user_id is None:
+            return "system"
+        return _hmac(self._secret, f"user:{user_id}")
+
+    def append(
+        self,
+        session: Session,
+        *,
+        actor_id: int | None,
+        action: str,
+        participant_ids: Iterable[int] = (),
+        model_version: str | None = None,
+        payload: Mapping[str, Any] | None = None,
+    ) -> AuditEntry:
+        """Append one entry in the session's transaction (the caller commits).
+
+        Updating the head row first takes the write lock on every database, so
+        concurrent appends form one chain. ``payload`` must hold identifiers and
+        numbers only: ids of participants in it are replaced by the caller with
+        pseudonyms, and free text never goes in.
+        """
+        session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1))
+        seq, prev = session.execute(
+            select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)
+        ).one()
+        pseudonyms = participant_pseudonyms(session, list(participant_ids))
+        entry = AuditEntry(
+            seq=seq,
+            at=utcnow(),
+            actor=self.actor(actor_id),
+            action=action,
+            participants=[pseudonyms[i] for i in sorted(pseudonyms)],
+            model_version=model_version,
+            payload=jsonable(dict(payload or {})),
+            prev_hash=prev,
+        )
+        entry.hash = entry_hash(prev, entry)
+        session.add(entry)
+        session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=entry.hash))
+        return entry
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """Result of :func:`verify_chain`."""
+
+    ok: bool
+    entries: int
+    first_bad_seq: int | None
+
+
+def verify_chain(session: Session, *, batch: int = 5000) -> ChainReport:
+    """Recompute every hash of the audit log and report the first broken link."""
+    prev = GENESIS_HASH
+    count = 0
+    last_seq = 0
+    while True:
+        rows = session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.seq > last_seq)
+            .order_by(AuditEntry.seq)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return ChainReport(True, count, None)
+        for entry in rows:
+            if entry.prev_hash != prev or entry_hash(prev, entry) != entry.hash:
+                return ChainReport(False, count, entry.seq)
+            prev = entry.hash
+            count += 1
+            last_seq = entry.seq

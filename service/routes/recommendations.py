@@ -1,0 +1,33 @@
+"""``matches`` and ``candidates``: the two scoring routes (plain ``def``: CPU-bound)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from service.auth import CurrentUser, DbSession
+from service.context import Svc
+from service.domain import recommendations as domain
+from service.routes.params import TopLimit
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["recommendations"])
+
+
+@router.get("/participants/{participant_id}/matches")
+def participant_matches(
+    participant_id: int, limit: TopLimit, user: CurrentUser, session: DbSession, services: Svc
+) -> dict[str, Any]:
+    """Top vacancies for one of the coach's participants, with what was left out and why."""
+    return domain.participant_matches(session, services, user, participant_id, limit=limit)
+
+
+@router.get("/vacancies/{vacancy_id}/candidates")
+def vacancy_candidates(
+    vacancy_id: int, limit: TopLimit, user: CurrentUser, session: DbSession, services: Svc
+) -> dict[str, Any]:
+    """Shortlist for a vacancy: the employer's (consented, approved, pseudonymous) or a
+    coach's (own participants only)."""
+    return domain.vacancy_candidates(session, services, user, vacancy_id, limit=limit)

@@ -1,0 +1,69 @@
+"""Settings of the service, read from ``JOBMATCH_*`` environment variables.
+
+Nothing is read at import time: :func:`get_settings` builds the settings on first call
+and caches them; the app factory accepts an explicit :class:`Settings` instead.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "get_settings"]
+
+
+class Settings(BaseSettings):
+    """Runtime configuration of the jobmatch service.
+
+    Every field can be set through an environment variable named ``JOBMATCH_<FIELD>``
+    (for example ``JOBMATCH_DATABASE_URL``).
+
+    Attributes
+    ----------
+    database_url : str
+        SQLAlchemy URL. A SQLite file by default; PostgreSQL through
+        ``postgresql+psycopg://user@host:5432/dbname``.
+    taxonomy_dir : Path or None
+        Directory of an ESCO taxonomy imported with ``jobmatch taxonomy import``; the
+        bundled taxonomy is used when unset.
+    models_dir : Path
+        Directory of versioned model artefacts (``<name>/<version>/model.joblib``).
+    max_body_bytes : int
+        Largest accepted request body; larger bodies answer 413.
+    max_limit : int
+        Largest ``limit`` accepted by list, ``matches`` and ``candidates`` routes.
+    pseudonym_secret : SecretStr or None
+        Key for the actors' pseudonyms in the audit log. When unset, a random key is
+        generated once and stored in the database.
+    request_timeout_seconds : float
+        Upper bound for waiting on the database (connect, lock, statement).
+    host, port : str, int
+        Where ``jobmatch serve`` listens.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="JOBMATCH_", extra="ignore")
+
+    database_url: str = "sqlite:///./var/jobmatch.db"
+    taxonomy_dir: Path | None = None
+    models_dir: Path = Path("models")
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_limit: int = Field(default=100, ge=1, le=10_000)
+    pseudonym_secret: SecretStr | None = None
+    request_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings, read from the environment on first call.
+
+    Returns
+    -------
+    Settings
+        The cached settings.
+    """
+    return Settings()
