@@ -264,6 +264,14 @@ def test_batch_equals_single(taxonomy: Taxonomy) -> None:
     assert taxonomy.resolve_skills([]) == []
 
 
+def test_large_batch_equals_small_batches(taxonomy: Taxonomy) -> None:
+    # More variants than one internal chunk; gendered pairs expand to several variants.
+    base = ["Koch/Köchin", "Lagerhelfer/in", "Stapler fahren", "Verkäufer/Kassierer", "Maler"]
+    texts = [f"{base[i % len(base)]} {i % 7}" for i in range(700)]
+    small = [r for i in range(0, 700, 50) for r in taxonomy.resolve_occupations(texts[i : i + 50])]
+    assert taxonomy.resolve_occupations(texts) == small
+
+
 def test_search_prefers_german_labels(taxonomy: Taxonomy) -> None:
     results = taxonomy.search_skills("Stapler", limit=5)
     assert 1 <= len(results) <= 5
