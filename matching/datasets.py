@@ -28,6 +28,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from matching.errors import DataFileError, InvalidInputError
+from matching.language import GAP, assess
 from matching.schema import MODES, P, V
 
 if TYPE_CHECKING:
@@ -118,7 +119,12 @@ _EVAL_PARTICIPANT_GERMAN: Final = {
     "C1": 0.05,
     "native": 0.05,
 }
-_EVAL_HOURS: Final = (30.0, 35.0, 38.0, 40.0)
+_EVAL_HOURS: Final = (35.0, 38.0, 39.0, 40.0)  # > 6 h a day: the 75-minute §140 limit
+_EVAL_COURSE_SHARE: Final = 0.40  # of participants at A1..B1: in a German course
+_EVAL_COURSE_MAX_LEVEL: Final = 3  # B1
+_EVAL_COURSE_DAYS: Final = (7, 60)  # course reaches the next level this many days from today
+_EVAL_START_DAYS: Final = (14, 42)
+_EVAL_CHUNK: Final = 2048  # participants per block when applying the language rule
 _EVAL_MIN_ESSENTIAL: Final = 4
 _EVAL_PER_ISCO_GROUP: Final = 3
 _EVAL_SKILL_SHARE: Final = (0.4, 0.8)
@@ -170,13 +176,13 @@ class EvaluationMarket:
         occupation, 1.0 for one of another occupation in the same ISCO-08 unit group
         (4 digits). Unlisted vacancies have grade 0.
     infeasible : frozenset of (participant id, vacancy id)
-        Pairs that no feasible ranking may show: the participant's German is two or more
-        levels below the vacancy's minimum (never reachable by a course), or the vacancy
-        lies in another city 150+ km from Bielefeld. Other filters are not triggered by
-        construction (see ``docs/DEMO_MARKET.md``), so the set is the complete list of
-        pairs that the rules of :mod:`matching.language` and §140 SGB III exclude,
-        except that a commute estimate across Bielefeld could in principle exceed a
-        limit too.
+        Pairs the hard filters must exclude: the participant's German fails the
+        vacancy's minimum under the rule of :func:`matching.language.assess` (two or more
+        levels short, or one level short without a course that ends by the start date),
+        or the vacancy lies in another city 150+ km from Bielefeld, beyond any daily
+        commute. No other filter applies by construction, except that a commute
+        estimate may also reject some long trips across Bielefeld: the set holds the
+        unambiguous violations only (see ``docs/DEMO_MARKET.md``).
     participant_occupation : dict
         Participant id → the ESCO URI of the occupation the participant was drawn from.
     skill_entries : pandas.DataFrame
@@ -466,7 +472,7 @@ def make_demo_market(
     Examples
     --------
     >>> market = make_demo_market(5, 12, 8)
-    >>> market.vacancies["employer_id"].isin(market.employers["employer_id"]).all()
+    >>> bool(market.vacancies["employer_id"].isin(market.employers["employer_id"]).all())
     True
     """
     n_employers = _check_count(n_employers, "n_employers")
@@ -889,6 +895,14 @@ def _typo(text: str, u: tuple[float, float, float]) -> str:
     return text[:i] + replacement + text[i + 1 :]
 
 
+def _language_entry(level: int, expected: int, by: np.datetime64) -> list[dict[str, str]]:
+    entry = {"language": "de", "level": LEVEL_NAMES[level - 1]}
+    if expected > level:
+        entry["expected_level"] = LEVEL_NAMES[expected - 1]
+        entry["expected_by"] = str(by)
+    return [entry]
+
+
 def _drop_word(text: str, u: float) -> str:
     words = text.split()
     if len(words) < 2:
@@ -921,9 +935,13 @@ def make_evaluation_market(
     typed as text (its English or German label, sometimes lower-cased; a share
     ``noise_share`` of the text entries with a word dropped or a typo).
 
-    Only German level and distance make pairs infeasible: vacancies need no certificate or
-    licence, work day shifts of 30–40 hours, and participants accept those hours, all
-    shifts, and have a work permit and consent.
+    Participants' German spreads from A1 to native (vacancies ask for A1 to B2) and 40 %
+    of those at A1–B1 attend a course that reaches the next level 1–8 weeks from
+    ``reference_date``; a share ``far_share`` of vacancies lies in other cities. Only
+    German and distance make pairs infeasible: vacancies need no certificate or licence
+    and offer day shifts of 30–40 hours, and participants accept those hours and all
+    shifts, and have a work permit and consent. Participants have no desired or past
+    occupations, so a benchmark measures skill matching and free-text resolution.
 
     Parameters
     ----------
@@ -1016,7 +1034,7 @@ def make_evaluation_market(
     )
     v_hours = np.asarray(_EVAL_HOURS)[rng.integers(0, len(_EVAL_HOURS), size=n_v)]
     marked_share = rng.uniform(*_ESSENTIAL_MARKED, size=n_v)
-    start_offsets = rng.integers(14, 43, size=n_v)
+    start_offsets = rng.integers(_EVAL_START_DAYS[0], _EVAL_START_DAYS[1] + 1, size=n_v)
     vacancy_skills = []
     for j in range(n_v):
         o = vac_occ[j]
@@ -1138,6 +1156,11 @@ def make_evaluation_market(
     p_levels, p_probs = _shares(_EVAL_PARTICIPANT_GERMAN)
     p_level_idx = rng.choice(len(p_levels), size=n_p, p=p_probs)
     p_level = np.array([LEVEL_NAMES.index(p_levels[i]) + 1 for i in p_level_idx])
+    in_course = (p_level <= _EVAL_COURSE_MAX_LEVEL) & (rng.random(n_p) < _EVAL_COURSE_SHARE)
+    p_expected = np.where(in_course, p_level + 1, p_level)
+    course_days = rng.integers(_EVAL_COURSE_DAYS[0], _EVAL_COURSE_DAYS[1] + 1, size=n_p)
+    reference = np.datetime64(reference_date, "D")
+    p_by = np.where(in_course, reference + course_days, np.datetime64("NaT", "D"))
     home_local, home_probs = _bielefeld(postcodes, "resident_weight")
     home = rng.choice(len(home_local), size=n_p, p=home_probs)
     p_lat, p_lon = _jitter(
@@ -1148,7 +1171,9 @@ def make_evaluation_market(
             P.ID: par_ids,
             P.SKILLS: participant_skills,
             P.CERTIFICATES: [[] for _ in range(n_p)],
-            P.LANGUAGES: [[{"language": "de", "level": LEVEL_NAMES[c - 1]}] for c in p_level],
+            P.LANGUAGES: [
+                _language_entry(c, e, b) for c, e, b in zip(p_level, p_expected, p_by, strict=True)
+            ],
             P.POSTCODE: home_local["postcode"].to_numpy()[home],
             P.QUARTER: home_local["quarter"].to_numpy()[home],
             P.LAT: p_lat,
@@ -1177,9 +1202,20 @@ def make_evaluation_market(
         grades.update(dict.fromkeys(vac_ids[vac_occ == o], 2.0))
         per_occupation[int(o)] = grades
     relevance = {pid: dict(per_occupation[int(o)]) for pid, o in zip(par_ids, par_occ, strict=True)}
-    mask = (p_level[:, None] <= vac_required[None, :] - 2) | is_far[None, :]
-    pi, vi = np.nonzero(mask)
-    infeasible = frozenset(zip(par_ids[pi].tolist(), vac_ids[vi].tolist(), strict=True))
+    vac_start = np.datetime64(reference_date, "D") + start_offsets
+    pairs: list[tuple[str, str]] = []
+    for lo in range(0, n_p, _EVAL_CHUNK):
+        hi = min(lo + _EVAL_CHUNK, n_p)
+        status, _ = assess(
+            p_level[lo:hi, None],
+            vac_required[None, :],
+            p_expected[lo:hi, None],
+            p_by[lo:hi, None],
+            vac_start[None, :],
+        )
+        pi, vi = np.nonzero((status == GAP) | is_far[None, :])
+        pairs.extend(zip(par_ids[lo + pi].tolist(), vac_ids[vi].tolist(), strict=True))
+    infeasible = frozenset(pairs)
     return EvaluationMarket(
         vacancies=vacancies,
         participants=participants,

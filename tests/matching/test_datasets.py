@@ -406,7 +406,12 @@ def test_evaluation_infeasible_follows_the_rules(evaluation: EvaluationMarket) -
     vac = evaluation.vacancies
     par = evaluation.participants
     required = vac[V.LANGUAGES].map(lambda x: parse_level(x[0]["level"])).to_numpy()
-    level = par[P.LANGUAGES].map(lambda x: parse_level(x[0]["level"])).to_numpy()
+    german = [parse_languages(x)["de"] for x in par[P.LANGUAGES]]
+    level = np.array([g[0] for g in german])
+    expected = np.array([g[1] for g in german])
+    by = np.array([np.datetime64("NaT") if g[2] is None else g[2] for g in german],
+                  dtype="datetime64[D]")  # fmt: skip
+    start = vac[V.START_DATE].to_numpy().astype("datetime64[D]")
     km = haversine_km(
         par[P.LAT].to_numpy()[:, None], par[P.LON].to_numpy()[:, None],
         vac[V.LAT].to_numpy()[None, :], vac[V.LON].to_numpy()[None, :],
@@ -415,15 +420,20 @@ def test_evaluation_infeasible_follows_the_rules(evaluation: EvaluationMarket) -
     near = km.max(axis=0) < 30
     assert (far | near).all()  # every vacancy is clearly near or clearly far
     assert 0.01 < far.mean() < 0.12
-    mask = (level[:, None] <= required[None, :] - 2) | far[None, :]
-    expected = {
-        (p, v)
-        for p, v in zip(par[P.ID].to_numpy()[np.nonzero(mask)[0]],
-                        vac[V.ID].to_numpy()[np.nonzero(mask)[1]], strict=True)
-    }  # fmt: skip
-    assert evaluation.infeasible == expected
-    language_only = (level[:, None] <= required[None, :] - 2) & ~far[None, :]
-    assert language_only.any()
+    # the language rule, written out: meets, or exactly one level short with a course
+    # reaching the minimum by the start date
+    short = required[None, :] - level[:, None]
+    in_time = by[:, None] <= start[None, :]
+    reachable = (short == 1) & (expected[:, None] >= required[None, :]) & in_time
+    language_gap = (short > 0) & ~reachable
+    mask = language_gap | far[None, :]
+    rows, cols = np.nonzero(mask)
+    expected_pairs = set(zip(par[P.ID].to_numpy()[rows], vac[V.ID].to_numpy()[cols], strict=True))
+    assert evaluation.infeasible == expected_pairs
+    # all three kinds occur: two levels short, one short without a course in time, far
+    assert ((short >= 2) & ~far[None, :]).any()
+    assert ((short == 1) & ~reachable & ~far[None, :]).any()
+    assert (reachable & ~far[None, :]).any()  # and some pairs pass only thanks to a course
     # everything else is feasible by construction
     assert (vac[V.STATUS] == "open").all()
     assert vac[V.CERTIFICATES].map(len).eq(0).all() and vac[V.DRIVING_LICENCE].isna().all()
@@ -555,14 +565,29 @@ def test_evaluation_market_bad_input(taxonomy: Taxonomy, tmp_path: Path) -> None
         make_evaluation_market(tmp_path, taxonomy=taxonomy)
 
 
-def test_evaluation_market_feeds_the_matcher_without_violations(taxonomy: Taxonomy) -> None:
+def test_evaluation_market_infeasible_pairs_are_filtered_by_the_matcher(
+    taxonomy: Taxonomy,
+) -> None:
     from matching.matcher import Matcher
 
     market = make_evaluation_market(n_occupations=20, taxonomy=taxonomy, random_state=5)
     matcher = Matcher(taxonomy=taxonomy).fit(market.vacancies, market.participants)
-    shown = {
-        (pid, item.vacancy_id)
-        for pid in market.participants[P.ID]
-        for item in matcher.match_participant(pid, limit=10).items
-    }
+    shown: set[tuple[str, str]] = set()
+    excluded: dict[tuple[str, str], list[str]] = {}
+    for pid in market.participants[P.ID]:
+        result = matcher.match_participant(pid, limit=10, excluded_limit=None)
+        shown.update((pid, item.vacancy_id) for item in result.items)
+        excluded.update(((pid, e["vacancy_id"]), e["reasons"]) for e in result.excluded)
     assert shown and not shown & market.infeasible
+    assert market.infeasible <= set(excluded)
+    # beyond the constructed pairs, the default distance estimate only drops a few long
+    # trips across the city (e.g. Sennestadt to Jöllenbeck by bus)
+    extra = set(excluded) - market.infeasible
+    assert len(extra) < 0.05 * len(market.participants) * len(market.vacancies)
+    par = market.participants.set_index(P.ID)
+    vac = market.vacancies.set_index(V.ID)
+    for pid, vid in extra:
+        assert excluded[pid, vid] == ["commute_too_long"]
+        km = haversine_km(par.at[pid, P.LAT], par.at[pid, P.LON], vac.at[vid, V.LAT],
+                          vac.at[vid, V.LON])  # fmt: skip
+        assert 10 < km < 30
