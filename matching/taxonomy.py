@@ -33,7 +33,9 @@ The compact format (one directory):
 
 from __future__ import annotations
 
+import bisect
 import io
+import itertools
 import json
 import os
 import re
@@ -828,11 +830,70 @@ class _Index:
             slot[pos] = max(slot.get(pos, -1), prio)
         self.exact = exact
         self.vectorizer = _CharNgramTfidf()
-        self.matrix = self.vectorizer.fit_transform(frame["norm"].tolist()).T.tocsr()
+        self._norm_list = frame["norm"].tolist()
+        self._vocab: list[str] | None = None
+        self.matrix = self.vectorizer.fit_transform(self._norm_list).T.tocsr()
         self.matrix.eliminate_zeros()
         # The same matrix with non-German labels scaled down, for German-looking queries.
         factor = np.where(self.label_german, 1.0, _FOREIGN_LABEL_FACTOR).astype(np.float32)
         self.matrix_german = (self.matrix @ sp.diags(factor)).tocsr()
+
+    def prefix_scores(self, prefix: str) -> np.ndarray:
+        """Per-concept scores of labels that start with ``prefix`` or have a word that does.
+
+        A label starting with the prefix scores ``0.6 + 0.4 * len(prefix) / len(label)``,
+        a label with a later word starting with it ``0.5 + 0.4 * ...``; others score 0.
+        Non-German labels count 3 % less. For type-ahead, where ``"Stap"`` should suggest
+        ``"Stapler fahren"``.
+        """
+        if self._vocab is None:
+            self._build_word_index()
+        first = prefix.split(" ", 1)[0]
+        lo = bisect.bisect_left(self._vocab, first)
+        hi = bisect.bisect_left(self._vocab, first + "{")  # "{" sorts after "z"
+        starts, ends = self._word_ptr[lo:hi], self._word_ptr[lo + 1 : hi + 1]
+        counts = ends - starts
+        postings = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+        label = self._post_label[postings]
+        at_start = self._post_first[postings]
+        if " " in prefix:
+            # Several words: keep labels that contain the whole prefix at a word start.
+            norm = self._norm_list
+            keep = np.array(
+                [norm[i].startswith(prefix) or f" {prefix}" in norm[i] for i in label], bool
+            )
+            label = label[keep]
+            at_start = np.array([norm[i].startswith(prefix) for i in label], bool)
+        base = np.where(at_start, 0.6, 0.5)
+        hit = base + 0.4 * len(prefix) / np.maximum(self._lengths[label], 1.0)
+        score = np.zeros(len(self._norm_list), np.float32)
+        np.maximum.at(score, label, hit.astype(np.float32))
+        score = np.where(self.label_german, score, score * _FOREIGN_LABEL_FACTOR)
+        out = np.zeros(self.n_concepts, np.float32)
+        out[self.start_concepts] = np.maximum.reduceat(score.astype(np.float32), self.starts)
+        return out
+
+    def _build_word_index(self) -> None:
+        """Sorted word vocabulary with postings (label, is first word) for prefix search."""
+        split = [norm.split(" ") for norm in self._norm_list]
+        counts = np.fromiter(map(len, split), np.int64, len(split))
+        words = list(itertools.chain.from_iterable(split))
+        vocab = sorted(set(words))
+        word_position = {word: i for i, word in enumerate(vocab)}
+        word_id = np.fromiter(map(word_position.__getitem__, words), np.int64, len(words))
+        labels = np.repeat(np.arange(len(split)), counts)
+        firsts = np.zeros(len(words), bool)
+        firsts[np.cumsum(counts) - counts] = True
+        order = np.argsort(word_id, kind="stable")
+        self._post_label = labels[order]
+        self._post_first = firsts[order]
+        self._word_ptr = np.concatenate(
+            [[0], np.cumsum(np.bincount(word_id, minlength=len(vocab)))]
+        ).astype(np.int64)
+        self._lengths = np.fromiter(
+            (len(x) for x in self._norm_list), np.float32, len(self._norm_list)
+        )
+        self._vocab = vocab
 
     def add_folded_keys(self, raw: Iterable[tuple[str, int, int]]) -> None:
         """Add exact keys with umlauts folded to plain vowels (``"Kochin"`` for Köchin)."""
@@ -1158,15 +1219,15 @@ class Taxonomy:
     # ------------------------------------------------------------------ resolution
 
     def warm_up(self) -> Taxonomy:
-        """Build both resolver indexes now rather than on the first resolve (about 3 s).
+        """Build the resolver and search indexes now rather than on first use (about 3 s).
 
         Returns
         -------
         Taxonomy
             ``self``, so that ``Taxonomy.load().warm_up()`` reads naturally.
         """
-        self._index("skill")
-        self._index("occupation")
+        for kind in ("skill", "occupation"):
+            self._index(kind).prefix_scores("a")
         return self
 
     def _index(self, kind: str) -> _Index:
@@ -1322,8 +1383,20 @@ class Taxonomy:
             )
         self._check_texts([query])
         at = self._skill_at if kind == "skill" else self._occupation_at
-        ranked = self._rank(kind, [query], limit, german_first=True)[0]
-        return [(at(p), s) for p, s in ranked if s > 0.0]
+        index = self._index(kind)
+        variants = query_variants(query) or [normalize_text(query)]
+        scores = index.scores(variants, np.ones(len(variants), bool)).max(axis=0)
+        prefix = normalize_text(_strip_gender(query))
+        if prefix:
+            scores = np.maximum(scores, index.prefix_scores(prefix))
+        k = min(limit, index.n_concepts)
+        cand = np.argpartition(-scores, k - 1)[:k] if k < index.n_concepts else np.arange(k)
+        order = np.lexsort((cand, -scores[cand]))
+        return [
+            (at(int(cand[j])), float(min(scores[cand[j]], 1.0)))
+            for j in order
+            if scores[cand[j]] > 0.0
+        ]
 
     def search_skills(self, query: str, limit: int = 10) -> list[tuple[Concept, float]]:
         """Type-ahead suggestions: best skills for a partial query, German labels first."""

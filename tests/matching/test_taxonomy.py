@@ -276,6 +276,12 @@ def test_search_prefers_german_labels(taxonomy: Taxonomy) -> None:
     results = taxonomy.search_skills("Stapler", limit=5)
     assert 1 <= len(results) <= 5
     assert results[0][0].uri == FORKLIFT
+    # Type-ahead: a word prefix is enough.
+    assert taxonomy.search_skills("Stap", limit=3)[0][0].uri == FORKLIFT
+    assert taxonomy.search_skills("Kass", limit=3)[0][0].label_en == "operate cash register"
+    assert taxonomy.search_skills("regale ein", limit=3)[0][0].label_en == "stock shelves"
+    scores = [s for _, s in taxonomy.search_skills("Reinig", limit=10)]
+    assert scores == sorted(scores, reverse=True) and all(0 < s <= 1 for s in scores)
     occupations = taxonomy.search_occupations("Lagerhelfer", limit=3)
     assert occupations[0][0].isco_code == "9333"
     with pytest.raises(InvalidInputError):
