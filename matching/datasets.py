@@ -17,9 +17,9 @@ import datetime as dt
 import math
 import os
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -161,7 +161,7 @@ class DemoMarket:
     participants: pd.DataFrame
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class EvaluationMarket:
     """A synthetic market with known answers for offline evaluation.
 
@@ -175,14 +175,6 @@ class EvaluationMarket:
         Participant id → {vacancy id: grade}: 2.0 for a vacancy of the participant's own
         occupation, 1.0 for one of another occupation in the same ISCO-08 unit group
         (4 digits). Unlisted vacancies have grade 0.
-    infeasible : frozenset of (participant id, vacancy id)
-        Pairs the hard filters must exclude: the participant's German fails the
-        vacancy's minimum under the rule of :func:`matching.language.assess` (two or more
-        levels short, or one level short without a course that ends by the start date),
-        or the vacancy lies in another city 150+ km from Bielefeld, beyond any daily
-        commute. No other filter applies by construction, except that a commute
-        estimate may also reject some long trips across Bielefeld: the set holds the
-        unambiguous violations only (see ``docs/DEMO_MARKET.md``).
     participant_occupation : dict
         Participant id → the ESCO URI of the occupation the participant was drawn from.
     skill_entries : pandas.DataFrame
@@ -190,14 +182,78 @@ class EvaluationMarket:
         ``skill_uri`` (the true skill), ``from_occupation`` (drawn from the occupation's
         essential skills, else an unrelated one), ``as_text``, ``lowercased`` and
         ``noise`` (``"none"``, ``"drop_word"`` or ``"typo"``).
+    infeasible_mask : numpy.ndarray of bool
+        ``(n_participants, n_vacancies)`` in the row order of :attr:`participants` and
+        :attr:`vacancies`: true for the pairs in :attr:`infeasible`.
     """
 
     vacancies: pd.DataFrame
     participants: pd.DataFrame
     relevance: dict[str, dict[str, float]]
-    infeasible: frozenset[tuple[str, str]]
     participant_occupation: dict[str, str]
     skill_entries: pd.DataFrame = field(repr=False)
+    infeasible_mask: np.ndarray = field(repr=False)
+
+    @cached_property
+    def infeasible(self) -> frozenset[tuple[str, str]]:
+        """Pairs ``(participant id, vacancy id)`` the hard filters must exclude.
+
+        The participant's German fails the vacancy's minimum under the rule of
+        :func:`matching.language.assess` (two or more levels short, or one level short
+        without a course that ends by the start date), or the vacancy lies in another city
+        150+ km from Bielefeld, beyond any daily commute. No other filter applies by
+        construction, except that a commute estimate may also reject some long trips across
+        Bielefeld: the set holds the unambiguous violations only (``docs/DEMO_MARKET.md``).
+        Built on first access; for 10,000 participants it can hold millions of pairs, so
+        prefer :meth:`count_infeasible` and :attr:`infeasible_mask` in benchmarks.
+        """
+        rows, cols = np.nonzero(self.infeasible_mask)
+        pids = self.participants[P.ID].to_numpy(dtype=object)
+        vids = self.vacancies[V.ID].to_numpy(dtype=object)
+        return frozenset(zip(pids[rows].tolist(), vids[cols].tolist(), strict=True))
+
+    @cached_property
+    def _rows(self) -> tuple[dict[str, int], dict[str, int]]:
+        pids = self.participants[P.ID].tolist()
+        vids = self.vacancies[V.ID].tolist()
+        return {p: i for i, p in enumerate(pids)}, {v: j for j, v in enumerate(vids)}
+
+    def count_infeasible(self, rankings: Mapping[str, Sequence[str]], k: int = 10) -> int:
+        """Count infeasible pairs among the first ``k`` vacancies of each ranking.
+
+        Parameters
+        ----------
+        rankings : mapping of participant id to sequence of vacancy ids
+            Ranked vacancies per participant, best first.
+        k : int, default 10
+            Cut-off, a positive integer.
+
+        Returns
+        -------
+        int
+            Number of ``(participant, vacancy)`` pairs shown in a top ``k`` that are in
+            :attr:`infeasible`.
+
+        Raises
+        ------
+        InvalidInputError
+            If ``k`` is not a positive integer or an id is not in this market.
+        """
+        if isinstance(k, bool) or not isinstance(k, int | np.integer) or k <= 0:
+            raise InvalidInputError(f"k must be a positive integer, got {k!r}", field="k")
+        row_of, col_of = self._rows
+        rows: list[int] = []
+        cols: list[int] = []
+        for pid, ranked in rankings.items():
+            if pid not in row_of:
+                raise InvalidInputError(f"unknown participant id {pid!r}", field="rankings")
+            top = list(ranked)[:k]
+            unknown = [vid for vid in top if vid not in col_of]
+            if unknown:
+                raise InvalidInputError(f"unknown vacancy id {unknown[0]!r}", field="rankings")
+            rows.extend([row_of[pid]] * len(top))
+            cols.extend(col_of[vid] for vid in top)
+        return int(self.infeasible_mask[np.asarray(rows, int), np.asarray(cols, int)].sum())
 
     def feasible_relevance(self) -> dict[str, dict[str, float]]:
         """Return :attr:`relevance` without the pairs in :attr:`infeasible`.
@@ -205,8 +261,10 @@ class EvaluationMarket:
         Use it to score a matcher that applies the hard filters: an infeasible vacancy of
         the right occupation is then not a miss.
         """
+        row_of, col_of = self._rows
+        mask = self.infeasible_mask
         return {
-            pid: {vid: g for vid, g in grades.items() if (pid, vid) not in self.infeasible}
+            pid: {vid: g for vid, g in grades.items() if not mask[row_of[pid], col_of[vid]]}
             for pid, grades in self.relevance.items()
         }
 
@@ -1203,7 +1261,7 @@ def make_evaluation_market(
         per_occupation[int(o)] = grades
     relevance = {pid: dict(per_occupation[int(o)]) for pid, o in zip(par_ids, par_occ, strict=True)}
     vac_start = np.datetime64(reference_date, "D") + start_offsets
-    pairs: list[tuple[str, str]] = []
+    infeasible_mask = np.empty((n_p, n_v), dtype=bool)
     for lo in range(0, n_p, _EVAL_CHUNK):
         hi = min(lo + _EVAL_CHUNK, n_p)
         status, _ = assess(
@@ -1213,14 +1271,12 @@ def make_evaluation_market(
             p_by[lo:hi, None],
             vac_start[None, :],
         )
-        pi, vi = np.nonzero((status == GAP) | is_far[None, :])
-        pairs.extend(zip(par_ids[lo + pi].tolist(), vac_ids[vi].tolist(), strict=True))
-    infeasible = frozenset(pairs)
+        infeasible_mask[lo:hi] = (status == GAP) | is_far[None, :]
     return EvaluationMarket(
         vacancies=vacancies,
         participants=participants,
         relevance=relevance,
-        infeasible=infeasible,
+        infeasible_mask=infeasible_mask,
         participant_occupation=dict(zip(par_ids.tolist(), occ_uris[par_occ].tolist(), strict=True)),
         skill_entries=skill_entries,
     )

@@ -441,6 +441,28 @@ def test_evaluation_infeasible_follows_the_rules(evaluation: EvaluationMarket) -
     assert (par[P.HOURS_MAX] >= vac[V.HOURS].max()).all()
 
 
+def test_count_infeasible_uses_the_mask(evaluation: EvaluationMarket) -> None:
+    mask = evaluation.infeasible_mask
+    pids = evaluation.participants[P.ID].tolist()
+    vids = evaluation.vacancies[V.ID].tolist()
+    assert mask.shape == (len(pids), len(vids))
+    assert int(mask.sum()) == len(evaluation.infeasible)
+    everything = dict.fromkeys(pids, vids)
+    assert evaluation.count_infeasible(everything, k=len(vids)) == int(mask.sum())
+    # k = 2: the first two vacancies of every list
+    assert evaluation.count_infeasible(everything, k=2) == int(mask[:, :2].sum())
+    reverse = {pid: vids[::-1] for pid in pids[:3]}
+    assert evaluation.count_infeasible(reverse, k=1) == int(mask[:3, -1].sum())
+    assert evaluation.count_infeasible({}, k=10) == 0
+    with pytest.raises(InvalidInputError) as info:
+        evaluation.count_infeasible(everything, k=0)
+    assert info.value.field == "k"
+    with pytest.raises(InvalidInputError, match="unknown vacancy id 'vac-x'"):
+        evaluation.count_infeasible({pids[0]: ["vac-x"]})
+    with pytest.raises(InvalidInputError, match="unknown participant id 'par-x'"):
+        evaluation.count_infeasible({"par-x": vids[:1]})
+
+
 def test_feasible_relevance_drops_infeasible_pairs(evaluation: EvaluationMarket) -> None:
     feasible = evaluation.feasible_relevance()
     assert set(feasible) == set(evaluation.relevance)
