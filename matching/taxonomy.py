@@ -255,6 +255,19 @@ def _looks_german(text: str) -> bool:
     return bool(_GERMAN_HINT.search(text.casefold()))
 
 
+def _gender_pair(label: str) -> list[str]:
+    """Split a gendered pair label at its most central slash.
+
+    ``"Import-/Exportmanager für Obst/Import-/Exportmanagerin für Obst"`` splits into its
+    two halves, not at the slash inside ``"Import-/Export"``.
+    """
+    slashes = [m.start() for m in re.finditer("/", label)]
+    if not slashes:
+        return [label]
+    pos = min(slashes, key=lambda p: abs(p - (len(label) - p - 1)))
+    return [part for part in (label[:pos].strip(), label[pos + 1 :].strip()) if part]
+
+
 def _first_gender_form(label: str, alternatives: Iterable[str]) -> str:
     """Pick the first form of a German gendered pair label ``"Koch/Köchin"``."""
     if "/" not in label:
@@ -462,7 +475,7 @@ def _compile(source_dirs: Sequence[Path], version: str) -> _Compact:
     pair &= occ_labels["lang"] == "de"
     if pair.any():
         occ_labels.loc[pair, "kind"] = "pair"
-        forms = occ_labels.loc[pair, "label"].map(_split_slash).explode().dropna()
+        forms = occ_labels.loc[pair, "label"].map(_gender_pair).explode().dropna()
         extra = occ_labels.loc[forms.index].assign(kind="pref", label=forms.to_numpy())
         occ_labels = pd.concat([extra, occ_labels[~pair]], ignore_index=True)
         occ_labels = occ_labels.drop_duplicates(["position", "lang", "label"])
