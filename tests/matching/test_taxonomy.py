@@ -211,6 +211,12 @@ def test_known_skill_answers(taxonomy: Taxonomy, text: str, label_en: str) -> No
         ("warehouse worker", "9333"),
         ("Gabelstapelfahrer", "8344"),  # typo
         ("Lagerarbeiterin", "9333"),
+        ("Lagerhelffer", "9333"),  # typo
+        ("Staplerfaher", "8344"),  # typo
+        ("Fachkraft Lagerlogistik", "9333"),  # a word missing
+        ("Mitarbeiterin im Lager", "9333"),
+        ("Reinigungskraft für Büro (m/w/d) in Teilzeit", "9112"),
+        ("Kuchenhilfe", "9412"),  # umlaut typed as a plain vowel
     ],
 )
 def test_known_occupation_answers(taxonomy: Taxonomy, text: str, isco: str) -> None:
@@ -469,6 +475,24 @@ def test_import_rejects_bad_relation_type(tmp_path: Path) -> None:
     frame.to_csv(source / "occupationSkillRelations_en.csv", index=False)
     with pytest.raises(DataFileError, match="relationType"):
         import_esco(source, tmp_path / "compact")
+
+
+def test_import_rejects_corrupt_gzip(tmp_path: Path) -> None:
+    source = _fake_download(tmp_path / "download", gz=True)
+    (source / "skills_en.csv.gz").write_bytes(b"not gzip at all")
+    with pytest.raises(DataFileError, match=r"skills_en\.csv\.gz"):
+        import_esco(source, tmp_path / "compact")
+
+
+def test_load_rejects_damaged_directory(tmp_path: Path) -> None:
+    target = import_esco(_fake_download(tmp_path / "download"), tmp_path / "compact")
+    (target / "relations.npz").unlink()
+    with pytest.raises(DataFileError, match=r"relations\.npz"):
+        Taxonomy.load(target)
+    labels = pd.read_csv(target / "skill_labels.csv.gz").drop(columns="kind")
+    labels.to_csv(target / "skill_labels.csv.gz", index=False)
+    with pytest.raises(DataFileError, match="kind"):
+        Taxonomy.load(target)
 
 
 def test_import_keeps_existing_target_on_failure(tmp_path: Path) -> None:
