@@ -435,30 +435,183 @@ def _skill_relatedness(
     )
 
 
+def _preferred(frames: Mapping[str, pd.DataFrame], lang: str, uris: np.ndarray) -> np.ndarray:
+    """Preferred labels of ``uris`` in ``lang`` (None where absent), in the order of ``uris``."""
+    if lang not in frames:
+        return np.full(len(uris), None, dtype=object)
+    frame = frames[lang].drop_duplicates("conceptUri").set_index("conceptUri")
+    values = frame["preferredLabel"].reindex(uris).tolist()
+    return np.array([v if isinstance(v, str) and v else None for v in values], dtype=object)
+
+
+def _skill_frames(files: Mapping[str, Mapping[str, Path]]) -> dict[str, pd.DataFrame]:
+    """Skill files by language, plus labels from thematic collections for other languages."""
+    frames = {
+        lang: _read_csv(path, ["conceptUri", "preferredLabel", "altLabels"])
+        for lang, path in files["skills"].items()
+    }
+    collected: dict[str, list[pd.DataFrame]] = {}
+    for key, path in sorted(files.get("collection", {}).items()):
+        lang = key.split(":", 1)[0]
+        if lang and lang not in frames:
+            collected.setdefault(lang, []).append(
+                _read_csv(path, ["conceptUri", "preferredLabel", "altLabels"])
+            )
+    for lang, parts in collected.items():
+        merged = pd.concat(parts, ignore_index=True)
+        frames[lang] = merged.drop_duplicates("conceptUri").reset_index(drop=True)
+    return frames
+
+
+def _skills_table(
+    frames: Mapping[str, pd.DataFrame], primary: str, uris: np.ndarray
+) -> pd.DataFrame:
+    """``uri, label_en, label_de, skill_type, reuse_level`` in the order of ``uris``."""
+    label_en = _preferred(frames, "en", uris)
+    fallback = _preferred(frames, primary, uris)
+    skills = pd.DataFrame(
+        {
+            "uri": uris,
+            "label_en": np.where(pd.isna(label_en), fallback, label_en),
+            "label_de": _preferred(frames, "de", uris),
+        }
+    )
+    base = frames[primary].drop_duplicates("conceptUri").set_index("conceptUri")
+    for column, source in (("skill_type", "skillType"), ("reuse_level", "reuseLevel")):
+        skills[column] = (
+            base[source].reindex(uris).fillna("").to_numpy(object) if source in base.columns else ""
+        )
+    return skills
+
+
+def _occupations_table(
+    frames: Mapping[str, pd.DataFrame], base: pd.DataFrame, uris: np.ndarray
+) -> pd.DataFrame:
+    """``uri, label_en, label_de, isco_code, code`` in the order of ``uris``."""
+    base_idx = base.drop_duplicates("conceptUri").set_index("conceptUri")
+    label_en = _preferred(frames, "en", uris)
+    occupations = pd.DataFrame(
+        {
+            "uri": uris,
+            "label_en": np.where(
+                pd.isna(label_en),
+                base_idx["preferredLabel"].reindex(uris).to_numpy(object),
+                label_en,
+            ),
+            "label_de": _preferred(frames, "de", uris),
+        }
+    )
+    isco = base_idx["iscoGroup"].reindex(uris).fillna("").str.strip()
+    occupations["isco_code"] = isco.where(isco == "", isco.str.zfill(4)).to_numpy(object)
+    occupations["code"] = (
+        base_idx["code"].reindex(uris).fillna("").to_numpy(object)
+        if "code" in base_idx.columns
+        else ""
+    )
+    if "de" in frames:
+        de_alts = frames["de"].drop_duplicates("conceptUri").set_index("conceptUri")["altLabels"]
+        occupations["label_de"] = [
+            _first_gender_form(label, str(de_alts.get(uri, "")).split("\n"))
+            if isinstance(label, str)
+            else None
+            for uri, label in zip(occupations["uri"], occupations["label_de"], strict=True)
+        ]
+    return occupations
+
+
+def _split_gender_pairs(labels: pd.DataFrame) -> pd.DataFrame:
+    """Replace German preferred pair labels ("Koch/Köchin") by their two forms."""
+    pair = (labels["kind"] == "pref") & (labels["lang"] == "de")
+    pair &= labels["label"].str.contains("/")
+    if not pair.any():
+        return labels
+    forms = labels.loc[pair, "label"].map(_gender_pair).explode().dropna()
+    extra = labels.loc[forms.index].assign(kind="pref", label=forms.to_numpy())
+    labels = pd.concat([extra, labels[~pair]], ignore_index=True)
+    labels = labels.drop_duplicates(["position", "lang", "label"])
+    rank = labels["kind"].map({"pref": 0, "alt": 1, "hidden": 2})
+    labels = labels.assign(_k=rank).sort_values(["position", "lang", "_k", "label"], kind="stable")
+    return labels.drop(columns="_k").reset_index(drop=True)
+
+
+def _isco_table(files: Mapping[str, Path]) -> pd.DataFrame:
+    """``code, label_en, label_de`` of every ISCO group."""
+    frames = {lang: _read_csv(path, ["code", "preferredLabel"]) for lang, path in files.items()}
+    codes = sorted(set().union(*(set(f["code"].str.strip()) for f in frames.values())))
+    isco_groups = pd.DataFrame({"code": codes})
+    for lang in ("en", "de"):
+        if lang in frames:
+            mapping = frames[lang].assign(code=frames[lang]["code"].str.strip())
+            mapping = mapping.drop_duplicates("code").set_index("code")["preferredLabel"]
+            isco_groups[f"label_{lang}"] = isco_groups["code"].map(mapping).fillna("")
+        else:
+            isco_groups[f"label_{lang}"] = ""
+    return isco_groups[isco_groups["code"] != ""].reset_index(drop=True)
+
+
+def _occupation_skill_pairs(
+    path: Path, occ_pos: Mapping[str, int], skill_pos: Mapping[str, int]
+) -> dict[str, np.ndarray]:
+    """Sorted unique (occupation, skill) position pairs of essential and optional relations."""
+    rel = _read_csv(path, ["occupationUri", "relationType", "skillUri"])
+    occ_i = rel["occupationUri"].map(occ_pos)
+    skill_i = rel["skillUri"].map(skill_pos)
+    known = occ_i.notna() & skill_i.notna()
+    rel_type = rel["relationType"].str.strip().str.lower()
+    unknown_types = set(rel_type[known]) - {"essential", "optional"}
+    if unknown_types:
+        raise DataFileError(
+            f"{path}: column 'relationType' has unknown value {sorted(unknown_types)[0]!r}"
+        )
+    out: dict[str, np.ndarray] = {}
+    for key in ("essential", "optional"):
+        mask = known & (rel_type == key)
+        pairs = np.stack([occ_i[mask].to_numpy(np.int32), skill_i[mask].to_numpy(np.int32)], 1)
+        pairs = np.unique(pairs.reshape(-1, 2), axis=0)
+        out[f"{key}_occupation"] = pairs[:, 0].astype(np.int32)
+        out[f"{key}_skill"] = pairs[:, 1].astype(np.int32)
+    return out
+
+
+def _related_pairs(
+    broader_path: Path, ssr_path: Path, skill_pos: Mapping[str, int]
+) -> dict[str, np.ndarray]:
+    """Upper triangle of the skill relatedness matrix (see :func:`_skill_relatedness`)."""
+    broader = _read_csv(broader_path, ["conceptUri", "broaderUri"])
+    child = broader["conceptUri"].map(skill_pos)
+    parent_skill = broader["broaderUri"].map(skill_pos)
+    is_child = child.notna()
+    direct_mask = is_child & parent_skill.notna()
+    _, parent_ids = np.unique(
+        broader.loc[is_child, "broaderUri"].to_numpy(str), return_inverse=True
+    )
+    siblings = _sibling_pairs(parent_ids, child[is_child].to_numpy(np.int64))
+
+    ssr = _read_csv(ssr_path, ["originalSkillUri", "relatedSkillUri"])
+    a = ssr["originalSkillUri"].map(skill_pos)
+    b = ssr["relatedSkillUri"].map(skill_pos)
+    both = a.notna() & b.notna()
+    direct = (
+        np.concatenate([child[direct_mask].to_numpy(np.int64), a[both].to_numpy(np.int64)]),
+        np.concatenate([parent_skill[direct_mask].to_numpy(np.int64), b[both].to_numpy(np.int64)]),
+    )
+    related = sp.triu(_skill_relatedness(len(skill_pos), direct, siblings), k=1).tocoo()
+    return {
+        "related_a": related.row.astype(np.int32),
+        "related_b": related.col.astype(np.int32),
+        "related_weight": related.data.astype(np.float32),
+    }
+
+
 def _compile(source_dirs: Sequence[Path], version: str) -> _Compact:
     """Read official ESCO CSV files from one or more directories into compact tables."""
     files = _scan(source_dirs)
     langs = sorted(files["skills"])
     primary = "en" if "en" in langs else langs[0]
 
-    skill_frames = {
-        lang: _read_csv(path, ["conceptUri", "preferredLabel", "altLabels"])
-        for lang, path in files["skills"].items()
-    }
-    base = skill_frames[primary]
-    skill_uris = np.sort(base["conceptUri"].unique())
+    skill_frames = _skill_frames(files)
+    skill_uris = np.sort(skill_frames[primary]["conceptUri"].unique())
     skill_pos = {uri: i for i, uri in enumerate(skill_uris)}
-    # German (or other) labels of skills from thematic collections when no full file exists.
-    collected: dict[str, list[pd.DataFrame]] = {}
-    for key, path in sorted(files.get("collection", {}).items()):
-        lang = key.split(":", 1)[0]
-        if lang and lang not in skill_frames:
-            collected.setdefault(lang, []).append(
-                _read_csv(path, ["conceptUri", "preferredLabel", "altLabels"])
-            )
-    for lang, frames in collected.items():
-        merged = pd.concat(frames, ignore_index=True)
-        skill_frames[lang] = merged.drop_duplicates("conceptUri").reset_index(drop=True)
 
     occ_frames = {
         lang: _read_csv(path, ["conceptUri", "iscoGroup", "preferredLabel", "altLabels"])
@@ -468,150 +621,16 @@ def _compile(source_dirs: Sequence[Path], version: str) -> _Compact:
     occ_uris = np.sort(occ_base["conceptUri"].unique())
     occ_pos = {uri: i for i, uri in enumerate(occ_uris)}
 
-    skill_labels = _concept_labels(skill_frames, skill_pos)
-    occ_labels = _concept_labels(occ_frames, occ_pos)
-    # German preferred occupation labels are gendered pairs; index their single forms.
-    pair = (occ_labels["kind"] == "pref") & occ_labels["label"].str.contains("/")
-    pair &= occ_labels["lang"] == "de"
-    if pair.any():
-        occ_labels.loc[pair, "kind"] = "pair"
-        forms = occ_labels.loc[pair, "label"].map(_gender_pair).explode().dropna()
-        extra = occ_labels.loc[forms.index].assign(kind="pref", label=forms.to_numpy())
-        occ_labels = pd.concat([extra, occ_labels[~pair]], ignore_index=True)
-        occ_labels = occ_labels.drop_duplicates(["position", "lang", "label"])
-        rank = occ_labels["kind"].map({"pref": 0, "alt": 1, "hidden": 2})
-        occ_labels = occ_labels.assign(_k=rank).sort_values(
-            ["position", "lang", "_k", "label"], kind="stable"
+    relations = _occupation_skill_pairs(_one(files["occupationSkillRelations"]), occ_pos, skill_pos)
+    relations.update(
+        _related_pairs(
+            _one(files["broaderRelationsSkillPillar"]),
+            _one(files["skillSkillRelations"]),
+            skill_pos,
         )
-        occ_labels = occ_labels.drop(columns="_k").reset_index(drop=True)
-
-    def pref(frames: Mapping[str, pd.DataFrame], lang: str, uris: np.ndarray) -> np.ndarray:
-        if lang not in frames:
-            return np.full(len(uris), None, dtype=object)
-        frame = frames[lang].drop_duplicates("conceptUri").set_index("conceptUri")
-        values = frame["preferredLabel"].reindex(uris).tolist()
-        return np.array([v if isinstance(v, str) and v else None for v in values], dtype=object)
-
-    skills = pd.DataFrame(
-        {
-            "uri": skill_uris,
-            "label_en": pref(skill_frames, "en", skill_uris),
-            "label_de": pref(skill_frames, "de", skill_uris),
-        }
     )
-    base_idx = base.drop_duplicates("conceptUri").set_index("conceptUri")
-    for column, source in (("skill_type", "skillType"), ("reuse_level", "reuseLevel")):
-        skills[column] = (
-            base_idx[source].reindex(skill_uris).fillna("").to_numpy(object)
-            if source in base_idx.columns
-            else ""
-        )
-    primary_skill_labels = pref(skill_frames, primary, skill_uris)
-    skills["label_en"] = np.where(
-        pd.isna(skills["label_en"]), primary_skill_labels, skills["label_en"]
-    )
-
-    occupations = pd.DataFrame(
-        {
-            "uri": occ_uris,
-            "label_en": pref(occ_frames, "en", occ_uris),
-            "label_de": pref(occ_frames, "de", occ_uris),
-        }
-    )
-    occ_idx = occ_base.drop_duplicates("conceptUri").set_index("conceptUri")
-    occupations["label_en"] = np.where(
-        pd.isna(occupations["label_en"]),
-        occ_idx["preferredLabel"].reindex(occ_uris).to_numpy(object),
-        occupations["label_en"],
-    )
-    isco = occ_idx["iscoGroup"].reindex(occ_uris).fillna("").str.strip()
-    occupations["isco_code"] = isco.where(isco == "", isco.str.zfill(4)).to_numpy(object)
-    occupations["code"] = (
-        occ_idx["code"].reindex(occ_uris).fillna("").to_numpy(object)
-        if "code" in occ_idx.columns
-        else ""
-    )
-    if "de" in occ_frames:
-        de_alts = (
-            occ_frames["de"].drop_duplicates("conceptUri").set_index("conceptUri")["altLabels"]
-        )
-        occupations["label_de"] = [
-            _first_gender_form(label, str(de_alts.get(uri, "")).split("\n"))
-            if isinstance(label, str)
-            else None
-            for uri, label in zip(occupations["uri"], occupations["label_de"], strict=True)
-        ]
-
-    isco_frames = {
-        lang: _read_csv(path, ["code", "preferredLabel"])
-        for lang, path in files["ISCOGroups"].items()
-    }
-    codes = sorted(set().union(*(set(f["code"].str.strip()) for f in isco_frames.values())))
-    isco_groups = pd.DataFrame({"code": codes})
-    for lang in ("en", "de"):
-        if lang in isco_frames:
-            mapping = isco_frames[lang].assign(code=isco_frames[lang]["code"].str.strip())
-            mapping = mapping.drop_duplicates("code").set_index("code")["preferredLabel"]
-            isco_groups[f"label_{lang}"] = isco_groups["code"].map(mapping).fillna("")
-        else:
-            isco_groups[f"label_{lang}"] = ""
-    isco_groups = isco_groups[isco_groups["code"] != ""].reset_index(drop=True)
-
-    rel_path = _one(files["occupationSkillRelations"])
-    rel = _read_csv(rel_path, ["occupationUri", "relationType", "skillUri"])
-    occ_i = rel["occupationUri"].map(occ_pos)
-    skill_i = rel["skillUri"].map(skill_pos)
-    ok = occ_i.notna() & skill_i.notna()
-    rel_type = rel["relationType"].str.strip().str.lower()
-    unknown_types = set(rel_type[ok]) - {"essential", "optional"}
-    if unknown_types:
-        raise DataFileError(
-            f"{rel_path}: column 'relationType' has unknown value {sorted(unknown_types)[0]!r}"
-        )
-    ess = ok & (rel_type == "essential")
-    opt = ok & (rel_type == "optional")
-
-    broader_path = _one(files["broaderRelationsSkillPillar"])
-    broader = _read_csv(broader_path, ["conceptUri", "broaderUri"])
-    child = broader["conceptUri"].map(skill_pos)
-    parent_skill = broader["broaderUri"].map(skill_pos)
-    is_child = child.notna()
-    direct_mask = is_child & parent_skill.notna()
-    direct_a = child[direct_mask].to_numpy(np.int64)
-    direct_b = parent_skill[direct_mask].to_numpy(np.int64)
-    parent_codes, parent_ids = np.unique(
-        broader.loc[is_child, "broaderUri"].to_numpy(str), return_inverse=True
-    )
-    del parent_codes
-    sib = _sibling_pairs(parent_ids, child[is_child].to_numpy(np.int64))
-
-    ssr_path = _one(files["skillSkillRelations"])
-    ssr = _read_csv(ssr_path, ["originalSkillUri", "relatedSkillUri"])
-    a = ssr["originalSkillUri"].map(skill_pos)
-    b = ssr["relatedSkillUri"].map(skill_pos)
-    both = a.notna() & b.notna()
-    direct = (
-        np.concatenate([direct_a, a[both].to_numpy(np.int64)]),
-        np.concatenate([direct_b, b[both].to_numpy(np.int64)]),
-    )
-    related = sp.triu(_skill_relatedness(len(skill_uris), direct, sib), k=1).tocoo()
-
-    relations = {
-        "essential_occupation": occ_i[ess].to_numpy(np.int32),
-        "essential_skill": skill_i[ess].to_numpy(np.int32),
-        "optional_occupation": occ_i[opt].to_numpy(np.int32),
-        "optional_skill": skill_i[opt].to_numpy(np.int32),
-        "related_a": related.row.astype(np.int32),
-        "related_b": related.col.astype(np.int32),
-        "related_weight": related.data.astype(np.float32),
-    }
-    order_keys = ("essential", "optional")
-    for key in order_keys:
-        o, s = relations[f"{key}_occupation"], relations[f"{key}_skill"]
-        pairs = np.unique(np.stack([o, s], axis=1), axis=0)
-        relations[f"{key}_occupation"] = pairs[:, 0].astype(np.int32)
-        relations[f"{key}_skill"] = pairs[:, 1].astype(np.int32)
-
+    skills = _skills_table(skill_frames, primary, skill_uris)
+    occupations = _occupations_table(occ_frames, occ_base, occ_uris)
     meta = {
         "format": _FORMAT_VERSION,
         "version": version,
@@ -619,7 +638,15 @@ def _compile(source_dirs: Sequence[Path], version: str) -> _Compact:
         "n_skills": len(skills),
         "n_occupations": len(occupations),
     }
-    return _Compact(skills, occupations, skill_labels, occ_labels, isco_groups, relations, meta)
+    return _Compact(
+        skills,
+        occupations,
+        _concept_labels(skill_frames, skill_pos),
+        _split_gender_pairs(_concept_labels(occ_frames, occ_pos)),
+        _isco_table(files["ISCOGroups"]),
+        relations,
+        meta,
+    )
 
 
 def _write_npz(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
