@@ -886,11 +886,10 @@ class _Index:
         Non-German labels count 3 % less. For type-ahead, where ``"Stap"`` should suggest
         ``"Stapler fahren"``.
         """
-        if self._vocab is None:
-            self._build_word_index()
+        vocab = self._vocab if self._vocab is not None else self._build_word_index()
         first = prefix.split(" ", 1)[0]
-        lo = bisect.bisect_left(self._vocab, first)
-        hi = bisect.bisect_left(self._vocab, first + "{")  # "{" sorts after "z"
+        lo = bisect.bisect_left(vocab, first)
+        hi = bisect.bisect_left(vocab, first + "{")  # "{" sorts after "z"
         starts, ends = self._word_ptr[lo:hi], self._word_ptr[lo + 1 : hi + 1]
         counts = ends - starts
         postings = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
@@ -913,7 +912,7 @@ class _Index:
         out[self.start_concepts] = np.maximum.reduceat(score.astype(np.float32), self.starts)
         return out
 
-    def _build_word_index(self) -> None:
+    def _build_word_index(self) -> list[str]:
         """Sorted word vocabulary with postings (label, is first word) for prefix search."""
         split = [norm.split(" ") for norm in self._norm_list]
         counts = np.fromiter(map(len, split), np.int64, len(split))
@@ -934,6 +933,7 @@ class _Index:
             (len(x) for x in self._norm_list), np.float32, len(self._norm_list)
         )
         self._vocab = vocab
+        return vocab
 
     def add_folded_keys(self, raw: Iterable[tuple[str, int, int]]) -> None:
         """Add exact keys with umlauts folded to plain vowels (``"Kochin"`` for Köchin)."""
