@@ -107,6 +107,7 @@ _STATUS: Final = ("open", "filled", "closed")
 _STATUS_SHARES: Final = (0.90, 0.06, 0.04)
 _ESSENTIAL_MARKED: Final = (0.6, 1.0)
 _MAX_EXTRA_OPTIONAL: Final = 4
+_NO_SKILLS: Final = np.empty(0, dtype=np.int64)
 _START_DAYS: Final = (0, 56)
 _JITTER_DEG: Final = (0.006, 0.009)  # sd of lat, lon jitter around a postcode centroid
 # Evaluation market.
@@ -626,7 +627,7 @@ def _demo_vacancies(
 ) -> pd.DataFrame:
     occ = ctx.occupations
     n_emp = len(employers)
-    columns = {name: [] for name in _vacancy_columns()}
+    columns: dict[str, list[Any]] = {name: [] for name in _vacancy_columns()}
     if n == 0:
         return _frame(columns)
     size_weight = np.array(
@@ -655,7 +656,7 @@ def _demo_vacancies(
         marked = np.zeros(len(essential), dtype=bool)
         marked[rng.permutation(len(essential))[:n_marked]] = True
         n_opt = int(rng.integers(0, min(_MAX_EXTRA_OPTIONAL, len(optional)) + 1))
-        extra = np.sort(rng.choice(optional, size=n_opt, replace=False)) if n_opt else []
+        extra = np.sort(rng.choice(optional, size=n_opt, replace=False)) if n_opt else _NO_SKILLS
         skills = [
             {"skill": uris[s], "essential": bool(m)} for s, m in zip(essential, marked, strict=True)
         ]
@@ -1102,7 +1103,7 @@ def make_evaluation_market(
         marked = np.zeros(len(ess), dtype=bool)
         marked[rng.permutation(len(ess))[:n_marked]] = True
         n_opt = int(rng.integers(0, min(_MAX_EXTRA_OPTIONAL, len(opt)) + 1))
-        extra = np.sort(rng.choice(opt, size=n_opt, replace=False)) if n_opt else []
+        extra = np.sort(rng.choice(opt, size=n_opt, replace=False)) if n_opt else _NO_SKILLS
         entries = [
             {"skill": skill_uris[s], "essential": bool(m)} for s, m in zip(ess, marked, strict=True)
         ]

@@ -43,15 +43,18 @@ __all__ = [
 ]
 
 
-def _check_k(k: Any, *, allow_none: bool = False) -> int | None:
+def _check_k(k: Any) -> int:
     """Return ``k`` as an int after checking that it is a positive integer."""
-    if k is None and allow_none:
-        return None
     if isinstance(k, bool) or not isinstance(k, int | np.integer):
         raise InvalidInputError(f"k must be a positive integer, got {k!r}", field="k")
     if k <= 0:
         raise InvalidInputError(f"k must be a positive integer, got {k}", field="k")
     return int(k)
+
+
+def _check_optional_k(k: Any) -> int | None:
+    """Like :func:`_check_k`, but ``None`` (no cut-off) is allowed."""
+    return None if k is None else _check_k(k)
 
 
 def _grades(values: ArrayLike, field: str) -> NDArray[np.float64]:
@@ -255,7 +258,7 @@ def average_precision(
     >>> average_precision(["b", "a"], {"a"}, k=1)
     0.0
     """
-    k = _check_k(k, allow_none=True)
+    k = _check_optional_k(k)
     relevant = _as_set(relevant)
     if not relevant:
         return 0.0
@@ -292,7 +295,7 @@ def reciprocal_rank(
     >>> reciprocal_rank(["a", "b", "c"], {"c"}, k=2)
     0.0
     """
-    k = _check_k(k, allow_none=True)
+    k = _check_optional_k(k)
     hits = _hits(ranked, _as_set(relevant), k)
     first = np.flatnonzero(hits)
     return 1.0 / (int(first[0]) + 1) if first.size else 0.0
@@ -375,7 +378,8 @@ def gini(exposure_counts: ArrayLike) -> float:
     x = np.sort(x)
     n = x.size
     weights = 2.0 * np.arange(1, n + 1) - n - 1.0
-    return float(np.dot(weights, x) / (n * total))
+    value = float(np.dot(weights, x) / (n * total))
+    return max(value, 0.0)  # equal counts can round to a tiny negative number
 
 
 def _as_set(relevant: Collection[Hashable]) -> set[Hashable] | frozenset[Hashable]:
