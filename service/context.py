@@ -19,6 +19,7 @@ from sqlalchemy import exc as sa_exc
 from matching import CommuteModel, Geocoder, Matcher, Taxonomy
 from service.db import Database, upgrade_database
 from service.domain.audit import AuditLog, load_service_secret
+from service.errors import ServiceUnavailableError
 from service.resolution import Resolver
 from service.scoring import ScoringIndex
 from service.settings import Settings
@@ -73,30 +74,44 @@ class Services:
         """
         try:
             self.ensure_ready()
-            self.index.load()
         except (sa_exc.OperationalError, sa_exc.InterfaceError) as exc:
             _log.warning(
                 "database unavailable at start (%s); retrying on demand", type(exc).__name__
             )
 
     def ensure_ready(self) -> None:
-        """Run pending migrations once; raises the driver error if the database is down."""
-        if self._migrated:
+        """Migrate, read the pseudonym secret and load the index, each once.
+
+        Called before a request opens its own transaction (SQLite allows one writer, so
+        these short sessions must never wait for the request's). Raises the driver's
+        error if the database is down.
+        """
+        if self._audit is not None and self.index.ready:
             return
         with self._lock:
             if not self._migrated:
                 upgrade_database(self.db.engine)
                 self._migrated = True
+            if self._audit is None:
+                configured = self.settings.pseudonym_secret
+                with self.db.session() as session:
+                    secret = load_service_secret(
+                        session, configured.get_secret_value() if configured else None
+                    )
+                self._audit = AuditLog(secret)
+            if not self.index.ready:
+                self.index.load()
 
     def audit(self) -> AuditLog:
-        """Return the audit log writer (reading or creating the service secret once)."""
+        """Return the audit log writer.
+
+        Raises
+        ------
+        ServiceUnavailableError
+            :meth:`ensure_ready` has not succeeded yet.
+        """
         if self._audit is None:
-            configured = self.settings.pseudonym_secret
-            with self.db.session() as session:
-                secret = load_service_secret(
-                    session, configured.get_secret_value() if configured else None
-                )
-            self._audit = AuditLog(secret)
+            raise ServiceUnavailableError("Der Dienst startet noch; bitte erneut versuchen.")
         return self._audit
 
 

@@ -360,8 +360,7 @@ class ScoringIndex:
         write back (and answers 422); if the commit itself fails, the affected rows are
         re-read on the next :meth:`sync`.
         """
-        if self.matcher is None:
-            self.load()
+        self.require()
         session.flush()
         changes = [record_change(session, PARTICIPANT, p.id) for p in participants]
         changes += [record_change(session, PARTICIPANT, i) for i in removed_participants]
