@@ -138,6 +138,23 @@ def test_normalize_text_folds_case_umlauts_and_punctuation() -> None:
     assert normalize_text("Köchin", umlauts="a") == "kochin"
 
 
+_WORDS = st.text(alphabet="abcdefghijklmnopqrstuvwxyzäöüß", min_size=2, max_size=12)
+
+
+@given(st.lists(_WORDS, min_size=1, max_size=3))
+def test_normalize_text_is_idempotent_and_plain(words: list[str]) -> None:
+    text = " - ".join(w.title() for w in words)
+    once = normalize_text(text)
+    assert normalize_text(once) == once
+    assert set(once) <= set("abcdefghijklmnopqrstuvwxyz0123456789 ")
+
+
+@given(_WORDS, st.sampled_from(["/in", "/-in", "*in", ":in", "_in", " (m/w/d)", " (w/m/d)"]))
+def test_gender_markers_do_not_change_the_lookup(word: str, marker: str) -> None:
+    title = word.title() + "er"
+    assert query_variants(title + marker) == query_variants(title)
+
+
 # --------------------------------------------------------------------------- resolution
 
 
