@@ -574,10 +574,16 @@ class _DemoContext:
     skill_uris: np.ndarray
     labels: tuple[np.ndarray, np.ndarray]
     reference_date: dt.date
+    _name_lists: dict[tuple[str, str], list[str]] = field(default_factory=dict, repr=False)
 
     def names_of(self, kind: str, group: str = "") -> list[str]:
-        frame = self.names
-        return frame.loc[(frame["kind"] == kind) & (frame["group"] == group), "value"].tolist()
+        key = (kind, group)
+        if key not in self._name_lists:
+            frame = self.names
+            self._name_lists[key] = frame.loc[
+                (frame["kind"] == kind) & (frame["group"] == group), "value"
+            ].tolist()
+        return self._name_lists[key]
 
 
 def _bielefeld(postcodes: pd.DataFrame, weight: str) -> tuple[pd.DataFrame, np.ndarray]:
@@ -639,14 +645,17 @@ def _demo_vacancies(
     weights = occ["weight"].to_numpy(float)
     taxonomy = ctx.taxonomy
     uris = ctx.skill_uris
+    occ_records = occ.to_dict("records")
+    occ_sector = occ["sector"].to_numpy(dtype=object)
+    emp_records = employers.to_dict("records")
     for i, e in enumerate(owner):
-        emp = employers.iloc[e]
-        in_sector = (occ["sector"] == emp["sector"]).to_numpy()
+        emp = emp_records[e]
+        in_sector = occ_sector == emp["sector"]
         if rng.random() < _OTHER_SECTOR_SHARE:
             in_sector = np.ones(len(occ), dtype=bool)
         w = np.where(in_sector, weights, 0.0)
         k = int(rng.choice(len(occ), p=w / w.sum()))
-        row = occ.iloc[k]
+        row = occ_records[k]
         pos = ctx.occupation_rows[k]
         essential = taxonomy.occupation_essential[pos].indices
         essential = np.sort(essential)
@@ -763,6 +772,7 @@ def _demo_participants(rng: np.random.Generator, n: int, ctx: _DemoContext) -> p
     label_en, label_de = ctx.labels
     permits, permit_probs = _shares(_PERMIT_SHARES)
     used_names: dict[str, int] = {}
+    occ_records = occ.to_dict("records")
     for i in range(n):
         first = _pick(rng, firsts, first_probs)
         given = _pick(rng, ctx.names_of("first", first))
@@ -790,29 +800,29 @@ def _demo_participants(rng: np.random.Generator, n: int, ctx: _DemoContext) -> p
                         german = label_de[s]
                         skills.append(german if german and rng.random() < 0.5 else label_en[s])
             if rng.random() < _PHRASE_SHARE:
-                phrases = occ.iloc[k]["phrases"].split("|")
+                phrases = occ_records[k]["phrases"].split("|")
                 n_phrases = int(rng.integers(1, min(3, len(phrases)) + 1))
                 skills.extend(rng.permutation(phrases)[:n_phrases].tolist())
         skills = list(dict.fromkeys(skills))
 
         def occupation_entry(k: int) -> str:
             if rng.random() < _OCCUPATION_AS_URI_SHARE:
-                return str(occ.iloc[k]["occupation_uri"])
-            return str(occ.iloc[k]["text_de"])
+                return str(occ_records[k]["occupation_uri"])
+            return str(occ_records[k]["text_de"])
 
         desired = [] if rng.random() < _DESIRED_NONE_SHARE else [occupation_entry(picks[0])]
         past = [occupation_entry(k) for k in picks[-1:]] if rng.random() < _PAST_SHARE else []
 
         licence: list[str] = []
         licence_share = _LICENCE_B_SHARE["native" if german_native else "other"]
-        needs_licence = any(occ.iloc[k]["driving_licence_share"] >= 0.5 for k in picks)
+        needs_licence = any(occ_records[k]["driving_licence_share"] >= 0.5 for k in picks)
         if rng.random() < (0.9 if needs_licence else licence_share):
             licence = ["B"]
-        if any(occ.iloc[k]["driving_licence"] == "CE" for k in picks):
+        if any(occ_records[k]["driving_licence"] == "CE" for k in picks):
             licence = ["B", "C", "CE"]
         certificates: list[str] = []
         for k in picks:
-            cert = occ.iloc[k]["certificate"]
+            cert = occ_records[k]["certificate"]
             if cert and rng.random() < _CERTIFICATE_HELD_SHARE:
                 certificates.append(cert)
         if rng.random() < _FIRST_AID_SHARE:
