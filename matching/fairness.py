@@ -27,7 +27,7 @@ The home quarter is audited the same way as a possible proxy: pass a table with 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
 import numpy as np
@@ -39,7 +39,7 @@ from matching.matcher import Matcher
 from matching.ranking import top_k
 from matching.schema import P, V
 from matching.scoring import Scorer
-from matching.training import T
+from matching.training import T, flatten_metrics
 
 __all__ = [
     "IMPACT_THRESHOLD",
@@ -47,6 +47,7 @@ __all__ = [
     "MIN_GROUP_SIZE",
     "MONITORING_ATTRIBUTES",
     "NOT_STATED",
+    "candidate_metrics",
     "employer_label_audit",
     "exposure_by_group",
     "fairness_metrics",
@@ -469,3 +470,58 @@ def fairness_metrics(
         out["employer_label_flags"] = len(flagged)
         out["flagged_employers"] = sorted(set(flagged[V.EMPLOYER_ID].astype(str)))
     return out
+
+
+def candidate_metrics(
+    evaluation: pd.DataFrame,
+    candidate: str,
+    *,
+    matcher: Matcher,
+    scorers: Mapping[str, Scorer],
+    participant_attributes: pd.DataFrame,
+    training_table: pd.DataFrame,
+    training_attributes: pd.DataFrame,
+    vacancies: pd.DataFrame,
+    k: int = 10,
+) -> dict[str, Any]:
+    """Held-out metrics plus every fairness audit, flat, as ``metadata.json`` records them.
+
+    Parameters
+    ----------
+    evaluation : pandas.DataFrame
+        From :func:`matching.training.evaluate_scorers`, holding ``candidate`` and its
+        reference (the default scorer).
+    candidate : str
+        The evaluation row of the model to publish.
+    matcher : Matcher
+        A fitted matcher over the market to audit (its scorer is not changed).
+    scorers : mapping of name to Scorer
+        At least ``candidate`` and the evaluation's reference.
+    participant_attributes : pandas.DataFrame
+        Monitoring attributes keyed by ``participant_id`` (for the shortlist audit).
+    training_table : pandas.DataFrame
+        The training table the candidate learned from.
+    training_attributes : pandas.DataFrame
+        Monitoring attributes keyed by ``participant_pseudonym`` (for the label audits).
+    vacancies : pandas.DataFrame
+        ``vacancy_id, employer_id``.
+    k : int, default 10
+
+    Returns
+    -------
+    dict
+        :func:`matching.training.flatten_metrics` with the candidate's and the reference's
+        :func:`fairness_metrics`.
+    """
+    reference = str(evaluation.attrs.get("reference", "default"))
+    labels = fairness_metrics(
+        None,
+        label_rates_by_group(training_table, training_attributes),
+        employer_label_audit(training_table, training_attributes, vacancies),
+    )
+    audits = {}
+    for name in (candidate, reference):
+        exposure = shortlist_exposure(matcher, scorers[name], k=k)
+        audits[name] = fairness_metrics(exposure_by_group(exposure, participant_attributes))
+    return flatten_metrics(evaluation, candidate, fairness={**audits[candidate], **labels},
+                           reference_fairness=audits[reference])
