@@ -809,22 +809,30 @@ class _CharNgramTfidf:
         counts = self._counts(docs)
         df = np.bincount(counts.indices, minlength=counts.shape[1])
         self.idf_ = (np.log((1.0 + len(docs)) / (1.0 + df)) + 1.0).astype(np.float32)
-        self.seen_ = (df > 0) & (df <= self.max_df * len(docs))
-        counts.data[~self.seen_[counts.indices]] = 0.0
+        self.seen_ = df > 0
+        self.informative_ = self.seen_ & (df <= self.max_df * len(docs))
         return self._weight(counts)
 
     def transform(self, docs: Sequence[str]) -> sp.csr_matrix:
         """L2-normalised TF-IDF rows of ``docs`` with the fitted idf."""
         counts = self._counts(docs)
-        # Unseen n-grams carry no information about any label.
+        # N-grams no label has carry no information; they are dropped, as in scikit-learn.
         counts.data[~self.seen_[counts.indices]] = 0.0
         return self._weight(counts)
 
     def _weight(self, counts: sp.csr_matrix) -> sp.csr_matrix:
+        """Sublinear TF-IDF rows, l2-normalised before the frequent n-grams are dropped.
+
+        Normalising over all seen n-grams keeps the cosine of a text made mostly of
+        frequent n-grams (``"cleaning"``) low instead of letting its one or two remaining
+        rare n-grams match some label perfectly.
+        """
         nonzero = counts.data > 0
         counts.data[nonzero] = 1.0 + np.log(counts.data[nonzero])
         counts.data *= self.idf_[counts.indices]
         norms = np.sqrt(np.asarray(counts.multiply(counts).sum(axis=1)).ravel())
+        counts.data[~self.informative_[counts.indices]] = 0.0
+        counts.eliminate_zeros()
         scale = sp.diags((1.0 / np.maximum(norms, 1e-12)).astype(np.float32))
         return (scale @ counts).tocsr().astype(np.float32)
 
