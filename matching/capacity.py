@@ -1,0 +1,555 @@
+"""Capacity-aware recommendations: a placement plan that respects openings, and rankings
+that spread exposure over comparable vacancies.
+
+A vacancy with one opening should not be sent to forty people at once. Two tools:
+
+:func:`placement_plan`
+    Assigns a team's participants to vacancies so that no vacancy receives more people
+    than it has free openings (its ``openings`` minus the participants already recorded
+    as proposed or applied), maximising the total score over pairs that pass every hard
+    filter. The assignment is a minimum-weight full bipartite matching (SciPy's
+    ``min_weight_full_bipartite_matching``, the LAPJVsp algorithm) on a sparse graph in
+    which each vacancy is replicated once per free opening and each participant may stay
+    unassigned at no gain. Each participant may connect only to their ``top_n`` best
+    feasible vacancies, which bounds memory. Alternatives are found by further rounds of
+    the same matching, each excluding what a participant already holds, in which a free
+    opening may be offered to a bounded number of participants; so a vacancy is a first
+    choice for at most its free openings and appears in a bounded number of plans.
+:func:`spread_matches` and :func:`spread_rankings`
+    Rank as usual, but among near-equal matches prefer vacancies fewer participants are
+    already being sent to: each score is lowered by ``tolerance`` times the vacancy's
+    load share (:func:`exposure_penalty`: participants already sent per opening, relative
+    to the average load). A vacancy therefore moves above another only when its score is
+    at most ``tolerance`` lower.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Final
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+
+from matching.errors import InvalidInputError, NotFittedError
+from matching.factors import OVERRIDABLE, reason_column
+from matching.index import IndexState, check_limit
+from matching.ranking import top_k
+
+if TYPE_CHECKING:
+    from matching.matcher import Matcher, MatchResult
+
+__all__ = [
+    "DEFAULT_TOLERANCE",
+    "DEFAULT_TOP_N",
+    "OFFER_SLACK",
+    "Alternative",
+    "Assignment",
+    "Plan",
+    "exposure_penalty",
+    "placement_plan",
+    "spread_matches",
+    "spread_order",
+    "spread_rankings",
+]
+
+#: Scores within this distance count as near-equal when spreading exposure.
+DEFAULT_TOLERANCE: Final = 0.05
+#: Each participant competes in a plan for this many of their best feasible vacancies.
+DEFAULT_TOP_N: Final = 30
+#: Alternatives cover this many times the team per free opening (see placement_plan).
+OFFER_SLACK: Final = 1.5
+#: Cost of leaving a participant unassigned; a pair costs this minus its score (> 0).
+_UNASSIGNED_COST: Final = 2.0
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """A further vacancy offered to a participant in a plan."""
+
+    vacancy_id: str
+    score: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"vacancy_id": self.vacancy_id, "score": self.score}
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One participant's place in a plan.
+
+    Attributes
+    ----------
+    participant_id : str
+    vacancy_id : str or None
+        The vacancy proposed first; ``None`` when no feasible vacancy had a free opening
+        left for them.
+    score : float or None
+        Its score.
+    own_rank : int or None
+        Where that vacancy stands in the participant's own ranking of feasible vacancies
+        with free openings (1 = their best).
+    alternatives : list of Alternative
+        Further vacancies, best score first (ties by id).
+    """
+
+    participant_id: str
+    vacancy_id: str | None
+    score: float | None
+    own_rank: int | None
+    alternatives: list[Alternative]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "participant_id": self.participant_id,
+            "vacancy_id": self.vacancy_id,
+            "score": self.score,
+            "own_rank": self.own_rank,
+            "alternatives": [a.to_dict() for a in self.alternatives],
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A placement plan for a set of participants.
+
+    Attributes
+    ----------
+    model_version : str
+    assignments : list of Assignment
+        One per participant, in id order.
+    total_score : float
+        Sum of the first-choice scores.
+    assigned : dict
+        Vacancy id → participants proposed to it first in this plan.
+    free_openings : dict
+        Vacancy id → openings still free after the recorded outcomes and this plan
+        (vacancies the plan uses only).
+    offers_per_opening : int
+        Participants one free opening was offered to per alternatives round.
+    """
+
+    model_version: str
+    assignments: list[Assignment]
+    total_score: float
+    assigned: dict[str, int]
+    free_openings: dict[str, int]
+    offers_per_opening: int
+
+    @property
+    def unassigned(self) -> list[str]:
+        """Participants the plan found no free opening for."""
+        return [a.participant_id for a in self.assignments if a.vacancy_id is None]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (the API's ``plans`` body)."""
+        return {
+            "model_version": self.model_version,
+            "total_score": self.total_score,
+            "assignments": [a.to_dict() for a in self.assignments],
+            "unassigned": self.unassigned,
+            "assigned": dict(self.assigned),
+            "free_openings": dict(self.free_openings),
+            "offers_per_opening": self.offers_per_opening,
+        }
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _fitted_state(matcher: Matcher) -> IndexState:
+    try:
+        return matcher.state_
+    except AttributeError:
+        raise NotFittedError("the matcher has no index yet; call fit() first") from None
+
+
+def _round(value: float) -> float:
+    return round(float(value), 4)
+
+
+def _check_counts(counts: Mapping[str, Any], field: str) -> dict[str, int]:
+    if not isinstance(counts, Mapping):
+        raise InvalidInputError(
+            f"{field} must map vacancy ids to counts, got {type(counts).__name__}", field=field
+        )
+    result = {}
+    for key, value in counts.items():
+        if (isinstance(value, bool) or not isinstance(value, int | np.integer)
+                or value < 0):
+            raise InvalidInputError(
+                f"{field}[{key!r}] must be a whole number >= 0, got {value!r}", field=field
+            )
+        result[str(key)] = int(value)
+    return result
+
+
+def _check_tolerance(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise InvalidInputError(f"tolerance must be a number in [0, 1], got {value!r}",
+                                field="tolerance")
+    number = float(value)
+    if not 0.0 <= number <= 1.0:
+        raise InvalidInputError(f"tolerance must be a number in [0, 1], got {number:g}",
+                                field="tolerance")
+    return number
+
+
+def _check_count(value: Any, field: str, *, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise InvalidInputError(f"{field} must be a whole number >= {minimum}, got {value!r}",
+                                field=field)
+    return int(value)
+
+
+def _per_row(state: IndexState, counts: Mapping[str, int]) -> np.ndarray:
+    """Counts by vacancy row; ids no longer in the index are ignored."""
+    vt = state.vacancies
+    values = np.zeros(len(vt.block), dtype=np.int64)
+    for identifier, count in counts.items():
+        row = vt.position.get(identifier)
+        if row is not None:
+            values[row] += count
+    return values
+
+
+def exposure_penalty(exposure: np.ndarray, openings: np.ndarray) -> np.ndarray:
+    """Share in [0, 1) by which exposure lowers a score: ``L / (L + mean L)``.
+
+    ``L = e / c`` is a vacancy's load: participants already sent (``e``) per opening
+    (``c``, at least 1); ``mean L`` is the load of all vacancies together,
+    ``sum e / sum c``. A vacancy nobody is sent to gets 0, one at the average load 0.5,
+    and the share approaches 1 as a vacancy takes far more than its share. Being relative
+    to the average, the rule needs no tuning to the size of a market. All zeros when
+    nobody has been sent anywhere.
+
+    Examples
+    --------
+    >>> exposure_penalty(np.array([0, 1, 3, 4]), np.array([1, 1, 3, 1])).round(3).tolist()
+    [0.0, 0.5, 0.5, 0.8]
+    """
+    e = np.asarray(exposure, dtype=np.float64)
+    c = np.maximum(np.asarray(openings, dtype=np.float64), 1.0)
+    total = e.sum()
+    if total <= 0:
+        return np.zeros(e.shape, dtype=np.float64)
+    load = e / c
+    return load / (load + total / c.sum())
+
+
+def _penalty(state: IndexState, sent: np.ndarray) -> np.ndarray:
+    """:func:`exposure_penalty` of every vacancy row, the average over live rows only."""
+    vt = state.vacancies
+    penalty = np.zeros(len(vt.block), dtype=np.float64)
+    alive = np.flatnonzero(vt.alive)
+    penalty[alive] = exposure_penalty(sent[alive], vt.block.openings[alive])
+    return penalty
+
+
+def spread_order(
+    scores: np.ndarray,
+    eligible: np.ndarray,
+    ids: np.ndarray,
+    penalty: np.ndarray,
+    *,
+    limit: int,
+    tolerance: float = DEFAULT_TOLERANCE,
+) -> np.ndarray:
+    """Positions of the ``limit`` best eligible rows by ``score - tolerance * penalty``.
+
+    Ties break by id. With ``tolerance=0`` this is the plain ranking.
+
+    Examples
+    --------
+    >>> ids = np.array(["a", "b", "c"], dtype=object)
+    >>> s = np.array([0.80, 0.78, 0.60])
+    >>> spread_order(s, np.ones(3, bool), ids, np.array([0.9, 0.0, 0.0]), limit=3).tolist()
+    [1, 0, 2]
+    """
+    adjusted = np.asarray(scores, dtype=np.float64) - tolerance * np.asarray(penalty)
+    return top_k(adjusted, eligible, ids, limit)
+
+
+# ----------------------------------------------------------------------- spreading
+
+
+def spread_matches(
+    matcher: Matcher,
+    participant_id: str,
+    *,
+    limit: int = 10,
+    exposure: Mapping[str, int],
+    tolerance: float = DEFAULT_TOLERANCE,
+    overrides: Iterable[tuple[str, str]] = (),
+) -> MatchResult:
+    """Top vacancies for a participant, preferring less-exposed ones among near-equals.
+
+    Parameters
+    ----------
+    matcher : Matcher
+        A fitted matcher.
+    participant_id : str
+    limit : int, default 10
+    exposure : mapping of str to int
+        Vacancy id → participants already being sent there (recorded ``proposed`` and
+        ``applied`` outcomes, or lists already handed out); unknown ids are ignored.
+    tolerance : float, default 0.05
+        Largest score difference that spreading may overrule.
+    overrides : iterable of (vacancy_id, reason)
+        As for :meth:`Matcher.match_participant`.
+
+    Returns
+    -------
+    MatchResult
+        The structure of :meth:`Matcher.match_participant`; items re-ordered and ranks
+        renumbered; scores, factors and explanations unchanged.
+
+    Raises
+    ------
+    InvalidInputError
+        A bad ``limit``, ``tolerance`` or ``exposure`` value.
+    UnknownIdError
+        The participant is not in the index.
+    """
+    limit = check_limit(limit)
+    tolerance = _check_tolerance(tolerance)
+    counts = _check_counts(exposure, "exposure")
+    state = _fitted_state(matcher)
+    overrides = list(overrides)
+    vt = state.vacancies
+    _, pairs = matcher.pairs_for_participant(participant_id, state=state)
+    for identifier, reason in overrides:
+        row = vt.position.get(identifier)
+        if reason in OVERRIDABLE and row is not None:
+            pairs.reasons[reason_column(reason), row] = False
+    scores = matcher.scorer_.score(pairs.factors.T)
+    eligible = pairs.passing & vt.alive
+    ids = vt.block.ids
+    chosen = spread_order(scores, eligible, ids, _penalty(state, _per_row(state, counts)),
+                          limit=limit, tolerance=tolerance)
+    # Fetch the plain ranking down to the last chosen vacancy, so that every chosen one
+    # comes with its explanation; the matcher ranks by the same scores and ties.
+    fetch = limit
+    if len(chosen):
+        worst = float(scores[chosen].min())
+        fetch = max(limit, int(np.count_nonzero(eligible & (scores >= worst))))
+    result = matcher.match_participant(participant_id, limit=fetch, overrides=overrides)
+    items = {item.vacancy_id: item for item in result.items}
+    ranked = [replace(items[str(ids[v])], rank=rank) for rank, v in enumerate(chosen, start=1)]
+    return replace(result, items=ranked)
+
+
+def spread_rankings(
+    matcher: Matcher,
+    participant_ids: Iterable[str],
+    *,
+    limit: int = 10,
+    tolerance: float = DEFAULT_TOLERANCE,
+    exposure: Mapping[str, int] | None = None,
+) -> dict[str, list[str]]:
+    """Spread lists for many participants, each list counting as exposure for the next.
+
+    Participants are served in id order (so the result does not depend on the order
+    given); every vacancy on a participant's list adds one to its exposure before the
+    next participant is ranked. ``tolerance=0`` gives the plain top-``limit`` lists.
+
+    Returns
+    -------
+    dict
+        Participant id → vacancy ids, best first.
+    """
+    limit = check_limit(limit)
+    tolerance = _check_tolerance(tolerance)
+    state = _fitted_state(matcher)
+    vt = state.vacancies
+    sent = _per_row(state, _check_counts(exposure or {}, "exposure")).astype(np.float64)
+    ids = vt.block.ids
+    lists: dict[str, list[str]] = {}
+    for pid in sorted(set(participant_ids)):
+        _, pairs = matcher.pairs_for_participant(pid, state=state)
+        scores = matcher.scorer_.score(pairs.factors.T)
+        eligible = pairs.passing & vt.alive
+        chosen = spread_order(scores, eligible, ids, _penalty(state, sent),
+                              limit=limit, tolerance=tolerance)
+        sent[chosen] += 1
+        lists[pid] = [str(ids[v]) for v in chosen]
+    return lists
+
+
+# ------------------------------------------------------------------------ the plan
+
+
+def _assign(
+    lists: list[tuple[np.ndarray, np.ndarray]],
+    capacity: np.ndarray,
+    taken: list[set[int]],
+) -> list[tuple[int, float] | None]:
+    """One round of maximum-score assignment under per-vacancy capacities.
+
+    ``lists[i]`` holds participant ``i``'s candidate vacancy rows and scores; rows in
+    ``taken[i]`` or without capacity are skipped. Each vacancy ``v`` becomes
+    ``min(capacity[v], degree[v])`` slots, every slot joined to every participant that
+    lists ``v``; each participant also has a private "unassigned" column.
+    """
+    n = len(lists)
+    p_index, v_index, weight = [], [], []
+    for i, (rows, scores) in enumerate(lists):
+        keep = capacity[rows] > 0
+        if taken[i]:
+            keep &= ~np.isin(rows, list(taken[i]))
+        p_index.append(np.full(int(keep.sum()), i))
+        v_index.append(rows[keep])
+        weight.append(scores[keep])
+    if n == 0:
+        return []
+    p_all = np.concatenate(p_index).astype(np.int64)
+    v_all = np.concatenate(v_index).astype(np.int64)
+    w_all = np.concatenate(weight).astype(np.float64)
+    result: list[tuple[int, float] | None] = [None] * n
+    if len(p_all) == 0:
+        return result
+    vacancies, local = np.unique(v_all, return_inverse=True)
+    degree = np.bincount(local, minlength=len(vacancies))
+    slots = np.minimum(capacity[vacancies], degree)
+    first_slot = np.concatenate([[0], np.cumsum(slots)[:-1]])
+    # Every edge (participant, vacancy) is repeated once per slot of that vacancy.
+    repeat = slots[local]
+    edge = np.repeat(np.arange(len(p_all)), repeat)
+    offset = np.arange(len(edge)) - np.repeat(np.cumsum(repeat) - repeat, repeat)
+    columns = first_slot[local[edge]] + offset
+    n_slots = int(slots.sum())
+    rows = np.concatenate([p_all[edge], np.arange(n)])
+    cols = np.concatenate([columns, n_slots + np.arange(n)])
+    costs = np.concatenate([_UNASSIGNED_COST - w_all[edge], np.full(n, _UNASSIGNED_COST)])
+    graph = sp.csr_matrix((costs, (rows, cols)), shape=(n, n_slots + n))
+    _, matched = min_weight_full_bipartite_matching(graph)
+    slot_vacancy = np.repeat(vacancies, slots)
+    for i, column in enumerate(matched):
+        if column < n_slots:
+            v = int(slot_vacancy[column])
+            rows_i, scores_i = lists[i]
+            result[i] = (v, float(scores_i[np.flatnonzero(rows_i == v)[0]]))
+    return result
+
+
+def placement_plan(
+    matcher: Matcher,
+    participant_ids: Iterable[str],
+    *,
+    alternatives: int = 3,
+    already_sent: Mapping[str, int] | None = None,
+    top_n: int = DEFAULT_TOP_N,
+    offers_per_opening: int | None = None,
+) -> Plan:
+    """Assign participants to vacancies within their free openings, maximising total score.
+
+    The first choices are one maximum-score assignment in which no vacancy receives more
+    participants than it has free openings. Alternatives come from ``alternatives``
+    further rounds of the same assignment, each excluding what a participant already
+    holds, in which a vacancy may be offered to at most ``offers_per_opening`` times its
+    free openings; so a vacancy with ``c`` free openings appears in at most
+    ``c * (1 + alternatives * offers_per_opening)`` plans.
+
+    Parameters
+    ----------
+    matcher : Matcher
+        A fitted matcher.
+    participant_ids : iterable of str
+        The team's active participants (not those who object to profiling: they are
+        never ranked).
+    alternatives : int, default 3
+        Further vacancies per participant.
+    already_sent : mapping of str to int, optional
+        Vacancy id → participants recorded as ``proposed`` or ``applied`` there; they
+        count against its openings. Unknown ids are ignored.
+    top_n : int, default 30
+        How many of each participant's best feasible vacancies (with free openings) take
+        part; bounds the graph at ``top_n`` × openings edges per participant.
+    offers_per_opening : int, optional
+        How many participants one free opening may be offered to in each alternatives
+        round. By default ``ceil(1.5 * participants / free openings)`` over the
+        vacancies in play (at least 1): alternatives then cover the team with some slack
+        however large it is relative to the market.
+
+    Returns
+    -------
+    Plan
+
+    Raises
+    ------
+    InvalidInputError
+        A repeated participant id, or a bad ``alternatives``, ``top_n``,
+        ``offers_per_opening`` or ``already_sent`` value.
+    UnknownIdError
+        A participant is not in the index.
+    """
+    alternatives = _check_count(alternatives, "alternatives", minimum=0)
+    top_n = _check_count(top_n, "top_n", minimum=1)
+    if offers_per_opening is not None:
+        offers_per_opening = _check_count(offers_per_opening, "offers_per_opening", minimum=1)
+    sent = _check_counts(already_sent or {}, "already_sent")
+    pids = [str(p) for p in participant_ids]
+    if len(set(pids)) != len(pids):
+        repeated = sorted({p for p in pids if pids.count(p) > 1})[0]
+        raise InvalidInputError(f"participant {repeated!r} is listed more than once",
+                                field="participant_ids")
+    pids.sort()
+    state = _fitted_state(matcher)
+    vt = state.vacancies
+    ids = vt.block.ids
+    free = np.maximum(vt.block.openings.astype(np.int64) - _per_row(state, sent), 0)
+    free[~vt.alive] = 0
+    lists: list[tuple[np.ndarray, np.ndarray]] = []
+    for pid in pids:
+        _, pairs = matcher.pairs_for_participant(pid, state=state)
+        scores = matcher.scorer_.score(pairs.factors.T)
+        chosen = top_k(scores, pairs.passing & vt.alive & (free > 0), ids, top_n)
+        lists.append((chosen, scores[chosen].astype(np.float64)))
+    if offers_per_opening is None:
+        in_play = np.unique(np.concatenate([rows for rows, _ in lists] + [np.zeros(0, int)]))
+        supply = int(free[in_play].sum())
+        offers_per_opening = max(1, math.ceil(OFFER_SLACK * len(pids) / supply)) if supply else 1
+    taken: list[set[int]] = [set() for _ in pids]
+    first = _assign(lists, free, taken)
+    offers: list[list[tuple[int, float]]] = [[] for _ in pids]
+    for i, hit in enumerate(first):
+        if hit is not None:
+            taken[i].add(hit[0])
+    for _ in range(alternatives):
+        found = _assign(lists, free * offers_per_opening, taken)
+        if all(h is None for h in found):
+            break
+        for i, hit in enumerate(found):
+            if hit is not None:
+                taken[i].add(hit[0])
+                offers[i].append(hit)
+    assigned = np.zeros(len(free), dtype=np.int64)
+    assignments = []
+    for i, pid in enumerate(pids):
+        others = sorted(offers[i], key=lambda h: (-h[1], str(ids[h[0]])))
+        alt = [Alternative(str(ids[v]), _round(score)) for v, score in others]
+        hit = first[i]
+        if hit is None:
+            assignments.append(Assignment(pid, None, None, None, alt))
+            continue
+        assigned[hit[0]] += 1
+        own_rank = int(np.flatnonzero(lists[i][0] == hit[0])[0]) + 1
+        assignments.append(Assignment(pid, str(ids[hit[0]]), _round(hit[1]), own_rank, alt))
+    used = np.flatnonzero(assigned)
+    total = math.fsum(h[1] for h in first if h is not None)
+    return Plan(
+        model_version=matcher.scorer_.version,
+        assignments=assignments,
+        total_score=_round(total),
+        assigned={str(ids[v]): int(assigned[v]) for v in used},
+        free_openings={str(ids[v]): int(free[v] - assigned[v]) for v in used},
+        offers_per_opening=offers_per_opening,
+    )

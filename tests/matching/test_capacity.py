@@ -1,0 +1,267 @@
+"""Placement plans never overbook a vacancy; spreading only reorders near-equal matches."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from matching import InvalidInputError, Matcher, UnknownIdError
+from matching.capacity import (
+    exposure_penalty,
+    placement_plan,
+    spread_matches,
+    spread_rankings,
+)
+from tests.matching.conftest import make_participant, make_vacancy
+
+WAREHOUSE = ["operate forklift", "stack goods", "receive goods", "store goods"]
+OPENINGS = [1, 2, 1, 3, 1, 2, 1, 1]
+N_PARTICIPANTS = 12
+
+
+@pytest.fixture(scope="module")
+def crowded(taxonomy, geocoder):
+    """Eight warehouse vacancies with 1-3 openings; twelve participants, some excluded."""
+    from tests.matching.conftest import make_participant as person
+
+    labels = WAREHOUSE
+    table = {row.label_en: row.uri for row in taxonomy.skills.itertuples()}
+    vacancies = [
+        make_vacancy(f"v{i}", openings=n,
+                     skills=[{"skill": table[labels[j % 4]], "essential": True}
+                             for j in range(i % 3, i % 3 + 2)],
+                     languages=[{"language": "de", "level": "B1" if i == 7 else "A2"}])
+        for i, n in enumerate(OPENINGS)
+    ]
+    rng = np.random.default_rng(7)
+    participants = [
+        person(f"p{i:02d}",
+               skills=[table[s] for s in labels if rng.random() < 0.6] or [table[labels[0]]],
+               languages=[{"language": "de", "level": "A2" if i % 4 == 0 else "B1"}],
+               hours_max=25 if i == 11 else 40)
+        for i in range(N_PARTICIPANTS)
+    ]
+    return Matcher(taxonomy=taxonomy, geocoder=geocoder).fit(
+        pd.DataFrame(vacancies), pd.DataFrame(participants)
+    )
+
+
+def feasible_scores(matcher, pids):
+    """Score matrix (participants x vacancy rows), NaN where a filter fails."""
+    rows = []
+    for pid in pids:
+        _, pairs = matcher.pairs_for_participant(pid)
+        scores = matcher.scorer_.score(pairs.factors.T).astype(float)
+        rows.append(np.where(pairs.passing, scores, np.nan))
+    return np.array(rows)
+
+
+# -------------------------------------------------------------------------- plan
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    chosen=st.sets(st.integers(0, N_PARTICIPANTS - 1), min_size=1),
+    sent=st.dictionaries(st.sampled_from([f"v{i}" for i in range(8)] + ["gone"]),
+                         st.integers(0, 3), max_size=5),
+    alternatives=st.integers(0, 3),
+)
+def test_a_plan_never_assigns_more_than_the_free_openings(crowded, chosen, sent, alternatives):
+    pids = [f"p{i:02d}" for i in sorted(chosen)]
+    plan = placement_plan(crowded, pids, alternatives=alternatives, already_sent=sent)
+    free = {f"v{i}": max(n - sent.get(f"v{i}", 0), 0) for i, n in enumerate(OPENINGS)}
+    for vid, count in plan.assigned.items():
+        assert count <= free[vid]
+        assert plan.free_openings[vid] == free[vid] - count
+    assert [a.participant_id for a in plan.assignments] == pids
+    for a in plan.assignments:
+        offered = ([a.vacancy_id] if a.vacancy_id else []) + [x.vacancy_id for x in a.alternatives]
+        assert len(offered) == len(set(offered)) <= 1 + alternatives
+        assert all(free[v] > 0 for v in offered)
+        feasible = {i.vacancy_id for i in crowded.match_participant(a.participant_id,
+                                                                    limit=50).items}
+        assert set(offered) <= feasible
+        scores = [x.score for x in a.alternatives]
+        assert scores == sorted(scores, reverse=True)
+    exposure: dict[str, int] = {}
+    for a in plan.assignments:
+        for x in a.alternatives:
+            exposure[x.vacancy_id] = exposure.get(x.vacancy_id, 0) + 1
+    for vid, count in exposure.items():
+        assert count <= free[vid] * alternatives * plan.offers_per_opening
+
+
+@settings(max_examples=25, deadline=None)
+@given(chosen=st.sets(st.integers(0, N_PARTICIPANTS - 1), min_size=1, max_size=5),
+       sent=st.dictionaries(st.sampled_from([f"v{i}" for i in range(8)]),
+                            st.integers(0, 3), max_size=8))
+def test_the_plan_maximises_the_total_score(crowded, chosen, sent):
+    pids = [f"p{i:02d}" for i in sorted(chosen)]
+    plan = placement_plan(crowded, pids, alternatives=0, already_sent=sent, top_n=8)
+    scores = feasible_scores(crowded, pids)
+    state = crowded.state_
+    slots = [state.vacancy_row(f"v{i}") for i, n in enumerate(OPENINGS)
+             for _ in range(max(n - sent.get(f"v{i}", 0), 0))]
+    best = 0.0
+    # Brute force: every way to give each participant one slot or none.
+    for choice in itertools.product([None, *range(len(slots))], repeat=len(pids)):
+        used = [c for c in choice if c is not None]
+        if len(used) != len(set(used)):
+            continue
+        values = [scores[i, slots[c]] for i, c in enumerate(choice) if c is not None]
+        if any(np.isnan(values)):
+            continue
+        best = max(best, float(np.sum(values)))
+    assert plan.total_score == pytest.approx(best, abs=1e-3)
+
+
+def test_one_opening_goes_to_the_better_match(market, uri):
+    skills = [{"skill": uri(label), "essential": True} for label in WAREHOUSE]
+    matcher = market(
+        [make_vacancy("v1", skills=skills, openings=1)],
+        [make_participant("p-all", skills=[uri(label) for label in WAREHOUSE]),
+         make_participant("p-one", skills=[uri("stack goods")])],
+    )
+    plan = placement_plan(matcher, ["p-one", "p-all"])
+    by_id = {a.participant_id: a for a in plan.assignments}
+    assert by_id["p-all"].vacancy_id == "v1"
+    assert by_id["p-all"].own_rank == 1
+    assert by_id["p-one"].vacancy_id is None
+    assert plan.unassigned == ["p-one"]
+    assert plan.assigned == {"v1": 1} and plan.free_openings == {"v1": 0}
+    # The other participant is offered it as an alternative, never as a second placement.
+    assert [x.vacancy_id for x in by_id["p-one"].alternatives] == ["v1"]
+    # Recorded proposals count against openings: nothing left to place.
+    full = placement_plan(matcher, ["p-one", "p-all"], already_sent={"v1": 1})
+    assert full.assigned == {} and full.unassigned == ["p-all", "p-one"]
+    both = placement_plan(matcher, ["p-one", "p-all"], already_sent={})
+    assert both.to_dict()["assigned"] == {"v1": 1}
+
+
+def test_two_openings_take_both(market, uri):
+    skills = [{"skill": uri(label), "essential": True} for label in WAREHOUSE]
+    matcher = market([make_vacancy("v1", skills=skills, openings=2)],
+                     [make_participant("a", skills=[uri("stack goods")]),
+                      make_participant("b", skills=[uri("store goods")])])
+    plan = placement_plan(matcher, ["a", "b"])
+    assert [a.vacancy_id for a in plan.assignments] == ["v1", "v1"]
+    assert plan.free_openings == {"v1": 0}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"participant_ids": ["p00", "p00"]}, "participant_ids"),
+        ({"already_sent": {"v1": -1}}, "already_sent"),
+        ({"already_sent": {"v1": 1.5}}, "already_sent"),
+        ({"alternatives": -1}, "alternatives"),
+        ({"top_n": 0}, "top_n"),
+        ({"offers_per_opening": 0}, "offers_per_opening"),
+    ],
+)
+def test_plan_rejects_bad_arguments(crowded, kwargs, field):
+    kwargs = {"participant_ids": ["p00"], **kwargs}
+    with pytest.raises(InvalidInputError) as caught:
+        placement_plan(crowded, **kwargs)
+    assert caught.value.field == field
+
+
+def test_plan_of_an_unknown_participant(crowded):
+    with pytest.raises(UnknownIdError, match="nobody"):
+        placement_plan(crowded, ["p00", "nobody"])
+
+
+def test_empty_team_gives_an_empty_plan(crowded):
+    plan = placement_plan(crowded, [])
+    assert plan.assignments == [] and plan.total_score == 0.0
+
+
+# ----------------------------------------------------------------------- spreading
+
+
+@pytest.fixture
+def twins(market, uri):
+    skills = [{"skill": uri(label), "essential": True} for label in WAREHOUSE]
+    weak = [{"skill": uri("operate cash register"), "essential": True}]
+    return market(
+        [make_vacancy("v-a", skills=skills), make_vacancy("v-b", skills=skills),
+         make_vacancy("v-c", skills=weak)],
+        [make_participant("p1", skills=[uri(label) for label in WAREHOUSE])],
+    )
+
+
+def test_spreading_prefers_the_less_exposed_of_equal_matches(twins):
+    plain = twins.match_participant("p1")
+    assert [i.vacancy_id for i in plain.items] == ["v-a", "v-b", "v-c"]
+    spread = spread_matches(twins, "p1", exposure={"v-a": 5, "v-c": 0})
+    assert [i.vacancy_id for i in spread.items] == ["v-b", "v-a", "v-c"]
+    assert [i.rank for i in spread.items] == [1, 2, 3]
+    assert spread.items[0].explanation == plain.items[1].explanation
+    assert spread.items[0].score == plain.items[1].score
+    assert spread.to_dict().keys() == plain.to_dict().keys()
+
+
+def test_spreading_never_overrules_more_than_the_tolerance(twins):
+    # v-c scores far lower; however exposed the others are, it stays last.
+    spread = spread_matches(twins, "p1", exposure={"v-a": 100, "v-b": 100}, tolerance=0.05)
+    assert spread.items[-1].vacancy_id == "v-c"
+    assert [i.vacancy_id for i in spread_matches(twins, "p1", exposure={"v-a": 9},
+                                                 tolerance=0.0).items] == ["v-a", "v-b", "v-c"]
+    assert [i.vacancy_id for i in spread_matches(twins, "p1", exposure={"v-a": 9},
+                                                 limit=1).items] == ["v-b"]
+
+
+def test_spreading_keeps_overrides(market, uri):
+    skills = [{"skill": uri(label), "essential": True} for label in WAREHOUSE]
+    b2 = [{"language": "de", "level": "B2"}]
+    matcher = market([make_vacancy("v-a", skills=skills, languages=b2),
+                      make_vacancy("v-b", skills=skills)],
+                     [make_participant("p1", skills=[uri(label) for label in WAREHOUSE])])
+    result = spread_matches(matcher, "p1", exposure={"v-b": 3},
+                            overrides=[("v-a", "language_too_low")])
+    assert {i.vacancy_id for i in result.items} == {"v-a", "v-b"}
+    overridden = next(i for i in result.items if i.vacancy_id == "v-a")
+    assert overridden.explanation["overridden"] == ["language_too_low"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [({"tolerance": 1.5}, "tolerance"), ({"tolerance": "wide"}, "tolerance"),
+     ({"exposure": {"v-a": -2}}, "exposure"), ({"exposure": [1]}, "exposure"),
+     ({"limit": 0}, "limit")],
+)
+def test_spreading_rejects_bad_arguments(twins, kwargs, field):
+    kwargs = {"exposure": {}, **kwargs}
+    with pytest.raises(InvalidInputError) as caught:
+        spread_matches(twins, "p1", **kwargs)
+    assert caught.value.field == field
+
+
+def test_spread_rankings_with_zero_tolerance_are_the_plain_lists(crowded):
+    pids = [f"p{i:02d}" for i in range(N_PARTICIPANTS)]
+    plain = spread_rankings(crowded, reversed(pids), limit=3, tolerance=0.0)
+    for pid in pids:
+        assert plain[pid] == [i.vacancy_id for i in crowded.match_participant(pid,
+                                                                              limit=3).items]
+    spread = spread_rankings(crowded, pids, limit=3, tolerance=0.2)
+
+    def largest(lists):
+        counts: dict[str, int] = {}
+        for items in lists.values():
+            for v in items:
+                counts[v] = counts.get(v, 0) + 1
+        return max(counts.values())
+
+    assert largest(spread) <= largest(plain)
+
+
+def test_exposure_penalty_is_relative_to_the_average_load():
+    assert exposure_penalty(np.zeros(3), np.ones(3)).tolist() == [0.0, 0.0, 0.0]
+    penalty = exposure_penalty(np.array([2, 0, 1]), np.array([2, 1, 1]))
+    # Average load 3/4; v0 load 1 -> 1/(1+0.75); v2 load 1 -> same.
+    assert penalty.tolist() == pytest.approx([1 / 1.75, 0.0, 1 / 1.75])
