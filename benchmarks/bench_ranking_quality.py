@@ -29,22 +29,17 @@ factor out) to show which factor carries or costs ranking quality.
 
 Run from the repository root::
 
-    python benchmarks/bench_ranking_quality.py [--n-occupations 300] [--participants 2000]
+    python -m benchmarks.bench_ranking_quality [--n-occupations 300] [--participants 2000]
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import math
-import os
-import platform
-import shlex
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any, Final
 
@@ -52,64 +47,35 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from benchmarks._common import SHARED_DATA, write_results
+from benchmarks.baselines import (
+    exact_label_positions,
+    indicator,
+    jaccard,
+    rankings_from_top,
+    tfidf_cosine,
+    top_k_rows,
+)
 from matching.datasets import EvaluationMarket, make_evaluation_market
 from matching.evaluation import evaluate_rankings
+from matching.factors import skills_factor
 from matching.matcher import Matcher
 from matching.schema import FACTORS, Factor, P, V
 from matching.scoring import DEFAULT_WEIGHTS, DefaultScorer
 from matching.taxonomy import Taxonomy
 
-try:
-    from benchmarks.baselines import (
-        exact_label_positions,
-        indicator,
-        jaccard,
-        rankings_from_top,
-        tfidf_cosine,
-        top_k_rows,
-    )
-except ImportError:  # run as a script: benchmarks/ itself is on sys.path
-    from baselines import (  # type: ignore[no-redef]
-        exact_label_positions,
-        indicator,
-        jaccard,
-        rankings_from_top,
-        tfidf_cosine,
-        top_k_rows,
-    )
-
 __all__ = ["main", "run"]
 
-ROOT: Final = Path(__file__).resolve().parents[1]
-SHARED_DATA: Final = ROOT / ".." / "shared" / "data"
 ESCO_DIR: Final = SHARED_DATA / "esco-v1.1.1-en"
-RESULT_PATH: Final = ROOT / "benchmarks" / "results" / "ranking_quality.json"
 K: Final = 10
 TARGET_RATIO: Final = 1.15
 ESCO_PREFIX: Final = "http://data.europa.eu/esco/"
 METRICS: Final = (f"ndcg@{K}", f"recall@{K}", "map", "mrr", f"precision@{K}")
+SWEEP_SKILLS: Final = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
+SWEEP_OCCUPATION: Final = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 
 
 # ----------------------------------------------------------------------------- machine
-
-
-def machine_info() -> dict[str, Any]:
-    """Platform, CPU count and library versions of this run."""
-    return {
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "cpu_count": os.cpu_count(),
-        "numpy": version("numpy"),
-        "scipy": version("scipy"),
-        "pandas": version("pandas"),
-        "scikit-learn": version("scikit-learn"),
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    }
-
-
-def command_line(argv: Sequence[str]) -> str:
-    """The command that reproduces this run, relative to the repository root."""
-    return shlex.join(["python", "benchmarks/" + Path(__file__).name, *argv])
 
 
 # ----------------------------------------------------------------------------- inputs
@@ -250,6 +216,48 @@ def ablation_weights() -> dict[str, dict[str, float]]:
     return out
 
 
+def weight_sweep(
+    factors: np.ndarray,
+    passing: np.ndarray,
+    pids: Sequence[str],
+    vids: Sequence[str],
+    relevance: Mapping[str, Mapping[str, float]],
+    forbidden: np.ndarray,
+) -> list[dict[str, Any]]:
+    """NDCG of a small grid of weightings (in-sample: for orientation, not for tuning).
+
+    Skills and occupation weights vary; language, commute and hours share the remainder
+    in their default proportions.
+    """
+    default = dict(DEFAULT_WEIGHTS)
+    rest = [f for f in FACTORS if f not in (Factor.SKILLS, Factor.OCCUPATION)]
+    rest_total = sum(default[f] for f in rest)
+    rows = []
+    for w_skills in SWEEP_SKILLS:
+        for w_occupation in SWEEP_OCCUPATION:
+            remainder = 1.0 - w_skills - w_occupation
+            if remainder < -1e-9:
+                continue
+            weights = {Factor.SKILLS: w_skills, Factor.OCCUPATION: w_occupation}
+            weights |= {f: max(remainder, 0.0) * default[f] / rest_total for f in rest}
+            top = top_k_rows(weighted_scores(factors, weights), K, mask=passing)
+            figures = summarise(top, pids, vids, relevance, forbidden)
+            rows.append({"weights": {f: round(w, 3) for f, w in weights.items()}}
+                        | {m: figures[m] for m in (f"ndcg@{K}", f"recall@{K}", "map")})
+    return sorted(rows, key=lambda r: -r[f"ndcg@{K}"])
+
+
+def held_skills_factor(state: Any, p_rows: np.ndarray, to_row: np.ndarray) -> np.ndarray:
+    """The skills factor without credit for related skills (held skills only)."""
+    block = state.vacancies.block
+    held = sp.csr_matrix(state.participants.block.skills)[p_rows].astype(np.float32)
+    essential = np.asarray((held @ block.essential.T).todense())[:, to_row]
+    optional = np.asarray((held @ block.optional.T).todense())[:, to_row]
+    return skills_factor(
+        essential, block.n_essential[to_row][None, :], optional, block.n_optional[to_row][None, :]
+    )
+
+
 # ----------------------------------------------------------------------------- run
 
 
@@ -353,12 +361,23 @@ def run(
         if name == "default weights":
             identical = float((top == pipeline_top).all(axis=1).mean())
 
+    held = held_skills_factor(state, p_rows, to_row)
+    without_related = factors.copy()
+    without_related[:, FACTORS.index(Factor.SKILLS), :] = held
+    for name in ("default weights", "skills only"):
+        top = top_k_rows(weighted_scores(without_related, ablation_weights()[name]), K,
+                         mask=passing)
+        ablation[f"{name}, no related-skill credit"] = summarise(
+            top, pids, vids, relevance, forbidden
+        )
+    sweep = weight_sweep(factors, passing, pids, vids, relevance, forbidden)
+    required = TARGET_RATIO * systems[best][ndcg]
+
     diagnostics = diagnose(
         market, taxonomy, state, pids, vids, p_rows, factors, passing, infeasible,
         pipeline_top, relevance, n_typed, n_exact,
     )
     return {
-        "benchmark": "ranking_quality",
         "market": {
             "esco_relations": "ESCO v1.1.1 occupationSkillRelations, ../shared/data/esco-v1.1.1-en",
             "n_occupations": n_occupations,
@@ -379,6 +398,9 @@ def run(
         "target_met": bool(ratio >= TARGET_RATIO and systems["pipeline"]["violations"] == 0),
         "ablation": ablation,
         "ablation_default_reproduces_pipeline": round(identical, 4),
+        "pipeline_ndcg_needed_for_target": round(required, 4),
+        "weight_sweep_top5": sweep[:5],
+        "weight_sweep_best_reaches_target": bool(sweep[0][ndcg] >= required),
         "diagnostics": diagnostics,
         "timings": {k: round(v, 3) for k, v in timings.items()},
     }
@@ -434,6 +456,22 @@ def diagnose(
             gap = np.nanmean(intr_mean[has_both], axis=1) - np.nanmean(miss_mean[has_both], axis=1)
         factor_gap[f] = round(float(np.mean(gap)), 4) if has_both.any() else math.nan
 
+    # How close the irrelevant vacancies in the top 10 are to the participant's occupation.
+    isco = taxonomy.occupations["isco_code"].fillna("").astype(str).to_numpy()
+    occupation_of = dict(zip(market.vacancies[V.ID], market.vacancies[V.OCCUPATION],
+                             strict=True))
+    v_isco = np.array([isco[taxonomy.occupation_position[occupation_of[v]]] for v in vids])
+    p_isco = np.array(
+        [isco[taxonomy.occupation_position[market.participant_occupation[p]]] for p in pids]
+    )
+    ii, jj = np.nonzero(intruders)
+    near = {}
+    for digits, name in ((3, "same ISCO minor group (3 digits)"),
+                         (2, "same sub-major group (2 digits)"),
+                         (1, "same major group (1 digit)")):
+        same = [a[:digits] == b[:digits] for a, b in zip(v_isco[jj], p_isco[ii], strict=True)]
+        near[name] = round(float(np.mean(same)), 4) if same else math.nan
+
     # Skill resolution of typed entries, and the occupation implied by the skills.
     entries = market.skill_entries
     entries = entries[entries["participant_id"].isin(set(pids))]
@@ -456,7 +494,6 @@ def diagnose(
 
     occ_pos = np.asarray(block.occ_position)[p_rows, 0]
     occ_weight = np.asarray(block.occ_weight)[p_rows, 0]
-    isco = taxonomy.occupations["isco_code"].fillna("").astype(str).to_numpy()
     true_pos = np.array(
         [taxonomy.occupation_position[market.participant_occupation[p]] for p in pids]
     )
@@ -476,6 +513,7 @@ def diagnose(
         "relevant_feasible_missed_from_top10": int(missed.sum()),
         "relevant_feasible_pairs": int((usable & (grade > 0)).sum()),
         "intruder_minus_missed_factor_mean": factor_gap,
+        "grade0_top10_entries_near_participant_occupation": near,
         "skill_resolution": resolution,
         "implied_occupation": implied,
     }
@@ -492,12 +530,12 @@ def print_report(result: Mapping[str, Any]) -> None:
         f"{market['n_occupations']} ESCO occupations, {market['participants']} participants, "
         f"seed {market['seed']}"
     )
-    header = f"{'system':26s}" + "".join(f"{m:>13s}" for m in (*METRICS, "violations"))
+    header = f"{'system':42s}" + "".join(f"{m:>13s}" for m in (*METRICS, "violations"))
     for title, table in (("systems", result["systems"]), ("ablation", result["ablation"])):
         print(f"\n{title}\n{header}")
         for name, row in table.items():
             cells = "".join(f"{row[m]:13.4f}" for m in METRICS)
-            print(f"{name:26s}{cells}{row['violation_share']:13.2%}")
+            print(f"{name:42s}{cells}{row['violation_share']:13.2%}")
     print(
         f"\nbest baseline: {result['best_baseline']}; pipeline NDCG@{K} / best = "
         f"{result['ndcg_ratio_to_best_baseline']:.3f} (target {TARGET_RATIO}); "
@@ -505,6 +543,13 @@ def print_report(result: Mapping[str, Any]) -> None:
     )
     print("default-weight ablation reproduces the pipeline top-10 for "
           f"{result['ablation_default_reproduces_pipeline']:.1%} of participants")
+    needed = result["pipeline_ndcg_needed_for_target"]
+    print(f"pipeline NDCG@{K} needed for the target: {needed:.4f}")
+    print("\nweight sweep (in-sample, best 5):")
+    for row in result["weight_sweep_top5"]:
+        weights = ", ".join(f"{f} {w:.2f}" for f, w in row["weights"].items())
+        print(f"  ndcg@{K} {row[f'ndcg@{K}']:.4f}  recall@{K} {row[f'recall@{K}']:.4f}  "
+              f"({weights})")
     print("\ndiagnostics:")
     print(json.dumps(result["diagnostics"], indent=2))
     print("\ntimings:", json.dumps(result["timings"]))
@@ -520,8 +565,6 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--participants", type=int, default=2000,
                         help="participants evaluated (default 2000)")
     parser.add_argument("--seed", type=int, default=0, help="market seed (default 0)")
-    parser.add_argument("--output", type=Path, default=RESULT_PATH,
-                        help="where to write the JSON figures")
     return parser.parse_args(argv)
 
 
@@ -536,13 +579,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     result = run(args.n_occupations, args.participants, args.vacancies_per_occupation,
                  args.seed)
     result["timings"]["total_s"] = round(time.perf_counter() - clock, 3)
-    result["command"] = command_line(argv)
-    result["machine"] = machine_info()
     print_report(result)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(result, indent=2, allow_nan=True) + "\n",
-                           encoding="utf-8")
-    print(f"\nwritten: {os.path.relpath(args.output.resolve(), ROOT)}")
+    path = write_results("ranking_quality", result)
+    print(f"\nwritten: benchmarks/results/{path.name}")
     return 0
 
 

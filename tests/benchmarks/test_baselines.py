@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
+from pathlib import Path
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -122,3 +125,23 @@ def test_rankings_from_top_drops_padding() -> None:
         "p1": ["v3", "v1"],
         "p2": [],
     }
+
+
+@pytest.mark.parametrize(
+    ("module_name", "constant"),
+    [
+        ("benchmarks.bench_ranking_quality", "ESCO_DIR"),
+        ("benchmarks.bench_title_normalisation", "ADS_PATH"),
+    ],
+)
+def test_quality_benchmarks_skip_cleanly_without_shared_data(
+    module_name: str,
+    constant: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    module = importlib.import_module(module_name)
+    monkeypatch.setattr(module, constant, tmp_path / "absent")
+    assert module.main([]) == 0
+    assert capsys.readouterr().out.startswith("skipped: ../shared/data absent")
