@@ -14,13 +14,13 @@ fairness audit, promotion gate) is exercised on a demo market with simulated one
    (else nothing is recorded), the participant applies (else half withdraw, half leave it
    at ``proposed``), the employer invites to an interview (else ``rejected``), the employer
    hires (else ``rejected``, or ``withdrawn`` one time in five). The base log-odds are
-   ``-0.6, 0.4, -0.2, -0.4``: about a third of shown pairs are proposed and one in
-   fifty ends in a hire when ``z = 0``.
+   ``-0.6, 0.4, -0.2, -0.4``: at ``z = 0`` about a third of shown pairs are proposed and
+   one in twenty-five ends in a hire.
 3. **Preference.** With ``preference="learnable"`` the utility is
-   ``strength * (factors @ LEARNABLE_WEIGHTS - mean)``: employers and participants weigh
-   commute and hours much more, and occupation fit much less, than the default scorer
-   does, so a model that learns the weights can rank better than the default. With
-   ``preference="none"`` ``z = 0``: outcomes carry no signal about the factors.
+   ``strength * (factors @ weights - mean)``: with :data:`LEARNABLE_WEIGHTS` employers and
+   participants weigh the commute far more, and skills and occupation fit far less, than
+   the default scorer does, so a model that learns the weights can rank better than the
+   default. With ``preference="none"`` ``z = 0``: outcomes carry no signal.
 4. **Monitoring attributes** (sex, age band, nationality group, disability) are drawn for
    every participant, the nationality group from the languages they speak natively
    (:data:`NATIONALITY_SHARES`). Only participants who consent to monitoring
@@ -66,14 +66,17 @@ __all__ = [
     "simulate_outcomes",
 ]
 
-#: Hidden weights of the "learnable" preference: commute and hours matter most.
+#: Hidden weights of the "learnable" preference: a short commute decides most (childcare,
+#: no car, shift work), language margin and skill coverage a little, occupation fit and
+#: hours fit not at all — far from the default's weights, which favour skills and
+#: occupation.
 LEARNABLE_WEIGHTS: Final[Mapping[str, float]] = MappingProxyType(
     {
-        Factor.SKILLS: 0.20,
-        Factor.OCCUPATION: 0.05,
-        Factor.LANGUAGE: 0.10,
-        Factor.COMMUTE: 0.35,
-        Factor.HOURS: 0.30,
+        Factor.SKILLS: 0.10,
+        Factor.OCCUPATION: 0.0,
+        Factor.LANGUAGE: 0.15,
+        Factor.COMMUTE: 0.75,
+        Factor.HOURS: 0.0,
     }
 )
 
@@ -295,7 +298,8 @@ def simulate_outcomes(
     n_rounds: int = 12,
     list_size: int = 10,
     activity: float = 0.7,
-    strength: float = 10.0,
+    strength: float = 15.0,
+    weights: Mapping[str, float] | None = None,
     monitoring_consent: float = 0.85,
     start: dt.datetime = dt.datetime(2026, 8, 3, tzinfo=dt.UTC),
     random_state: int = 0,
@@ -320,8 +324,10 @@ def simulate_outcomes(
         Vacancies per shown list.
     activity : float, default 0.7
         Chance that a participant is seen in a given week.
-    strength : float, default 10.0
+    strength : float, default 15.0
         Scale of the hidden utility on the log-odds of every funnel step.
+    weights : mapping of factor to float, optional
+        Hidden weights of the learnable preference; :data:`LEARNABLE_WEIGHTS` by default.
     monitoring_consent : float, default 0.85
         Share of participants in the monitoring table.
     start : datetime, default 2026-08-03 UTC
@@ -361,10 +367,16 @@ def simulate_outcomes(
 
     factors = shown[list(FACTORS)].to_numpy(dtype=np.float64)
     if preference == "learnable":
-        weights = np.asarray([LEARNABLE_WEIGHTS[f] for f in FACTORS])
-        utility = factors @ weights
+        chosen = dict(LEARNABLE_WEIGHTS if weights is None else weights)
+        if set(chosen) != set(FACTORS) or not all(
+                np.isfinite(float(w)) and float(w) >= 0 for w in chosen.values()):
+            raise InvalidInputError(
+                f"weights must give one non-negative number per factor {', '.join(FACTORS)}",
+                field="weights")
+        vector = np.asarray([float(chosen[f]) for f in FACTORS])
+        utility = factors @ vector
         z = strength * (utility - utility.mean()) if len(utility) else utility
-        true_weights: dict[str, float] | None = dict(LEARNABLE_WEIGHTS)
+        true_weights: dict[str, float] | None = chosen
     else:
         z = np.zeros(len(shown))
         true_weights = None
