@@ -23,9 +23,7 @@ __all__ = ["create_app"]
 
 
 def _check_policy(app: FastAPI) -> None:
-    names = {
-        r.name for r in iter_routes(app.routes) if str(r.path_format).startswith(API_PREFIX)
-    }
+    names = {r.name for r in iter_routes(app.routes) if str(r.path_format).startswith(API_PREFIX)}
     missing = sorted(names - set(ROUTE_ROLES))
     if missing:
         raise RuntimeError(f"API routes without a role policy: {missing}")

@@ -103,8 +103,7 @@ ROUTE_ROLES: dict[str, frozenset[Role]] = {
     "transfer_caseload": _ADMIN,
     "list_audit": frozenset({Role.ADMIN, Role.ANALYST}),
     "verify_audit": frozenset({Role.ADMIN, Role.ANALYST}),
-    "import_participants": _ADMIN,
-    "import_vacancies": _ADMIN,
+    "import_file": _ADMIN,
     "whoami": _ALL,
 }
 

@@ -214,7 +214,7 @@ def import_file(
         from service.context import Services
 
         services = Services(settings, db, migrate=False)
-        services.index.load()
+        services.ensure_ready()
         with db.session() as session:
             report = import_rows(
                 session,

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, UploadFile
 from sqlalchemy import select
 
 from service.auth import CurrentUser, DbSession
 from service.context import Svc
 from service.domain.audit import verify_chain
 from service.domain.caseloads import transfer_caseload as transfer
+from service.domain.imports import import_rows, read_table
 from service.models import AuditEntry
 from service.routes.params import Paging
 from service.schemas import CaseloadIn
@@ -26,6 +27,21 @@ def transfer_caseload(
 ) -> dict[str, Any]:
     """Hand a coach's participants (all, or the listed ones) to another coach."""
     return transfer(session, services, user, body)
+
+
+@router.post("/admin/imports/{kind}")
+def import_file(
+    kind: Literal["participants", "vacancies"],
+    file: UploadFile,
+    user: CurrentUser,
+    session: DbSession,
+    services: Svc,
+    dry_run: bool = False,
+) -> dict[str, Any]:
+    """Import participants or vacancies from CSV or XLSX: all or nothing, with a
+    row-level error report; a dry run stores nothing."""
+    rows = read_table(file.file.read(), file.filename or "upload.csv")
+    return import_rows(session, services, kind=kind, rows=rows, dry_run=dry_run, actor_id=user.id)
 
 
 @router.get("/audit")

@@ -30,6 +30,7 @@ class Case:
     scoped: frozenset[str]
     ok: int
     request: Callable[[World, dict[str, Any], str | None], tuple[str, dict[str, Any] | None]]
+    upload: bytes | None = None
 
 
 def _ids(w: World, foreign: bool) -> dict[str, Any]:
@@ -118,6 +119,9 @@ CASES: dict[str, Case] = {
                                lambda w, i, r: ("/taxonomy/occupations?q=Koch", None)),
     "transfer_caseload": Case("POST", "", A, NONE, 200, lambda w, i, r: (
         "/admin/caseloads", {"from_coach_id": i["coach"], "to_coach_id": w.ids["coach2"]})),
+    "import_file": Case("POST", "", A, NONE, 200,
+                        lambda w, i, r: ("/admin/imports/participants?dry_run=true", None),
+                        upload=b"name,postcode,skills,hours_min,hours_max\nA,33602,Kasse,10,20\n"),
     "list_audit": Case("GET", "", A | N, NONE, 200, lambda w, i, r: ("/audit", None)),
     "verify_audit": Case("GET", "", A | N, NONE, 200, lambda w, i, r: ("/audit/verify", None)),
     "whoami": Case("GET", "", EVERYONE, NONE, 200, lambda w, i, r: ("/me", None)),
@@ -160,7 +164,11 @@ def test_route_role_ownership(world: World, name: str) -> None:
                 cached[foreign] = _ids(world, foreign)
             ids = cached[foreign]
             path, body = case.request(world, ids, role)
-            response = world.call(case.method, path, USER[role], json=body)
+            if case.upload is not None:
+                files = {"file": ("import.csv", case.upload, "text/csv")}
+                response = world.call(case.method, path, USER[role], files=files)
+            else:
+                response = world.call(case.method, path, USER[role], json=body)
             expected = _expected(case, role, foreign)
             if response.status_code != expected:
                 failures.append((role, foreign, expected, response.status_code, response.text))
