@@ -388,6 +388,7 @@ def run(
             "typed_skill_entries": n_typed,
             "infeasible_pairs": int(infeasible.sum()),
             "pairs_failing_pipeline_filters": int((~passing).sum()),
+            "infeasible_pairs_passing_pipeline_filters": int((infeasible & passing).sum()),
             "relevance": "2 same occupation, 1 same ISCO-08 unit group, 0 if infeasible",
         },
         "k": K,
@@ -507,8 +508,24 @@ def diagnose(
         "top_implied_weight_mean": round(float(occ_weight[found].mean()), 4) if found.any()
         else math.nan,
     }
+    right = occ_pos == true_pos
+    rankings = rankings_from_top(pipeline_top, pids, vids)
+    ndcg_split = {}
+    for name, mask in (("top implied occupation right", right),
+                       ("top implied occupation wrong", ~right)):
+        chosen = [p for p, keep in zip(pids, mask, strict=True) if keep]
+        figures = evaluate_rankings({p: rankings[p] for p in chosen},
+                                    {p: relevance[p] for p in chosen}, k=K)
+        ndcg_split[name] = {"participants": len(chosen),
+                            f"ndcg@{K}": round(figures[f"ndcg@{K}"], 4)}
+    grade1 = usable & (grade == 1)
     return {
         "mean_factor_by_grade_feasible_pairs": by_grade,
+        "grade1_pairs_with_zero_skills_factor": round(
+            float((factors[:, 0, :][grade1] == 0).mean()), 4) if grade1.any() else math.nan,
+        "missed_relevant_by_grade": {f"grade {g}": int((missed & (grade == g)).sum())
+                                     for g in (2, 1)},
+        "pipeline_ndcg_by_implied_occupation": ndcg_split,
         "pipeline_top10_grade0_share": round(float((top_grade[shown] == 0).mean()), 4),
         "relevant_feasible_missed_from_top10": int(missed.sum()),
         "relevant_feasible_pairs": int((usable & (grade > 0)).sum()),
