@@ -1,0 +1,192 @@
+"""Congestion of plain top-10 lists against capacity-aware plans and spread rankings.
+
+On the ESCO evaluation market (:func:`matching.datasets.make_evaluation_market`, built
+from ``../shared/data/esco-v1.1.1-en``; relevance 2 for a vacancy of the participant's own
+occupation, 1 for the same ISCO-08 unit group, 0 for pairs no feasible ranking may show)
+at its own size (5 participants per occupation) and at 10,000 participants (50 per
+occupation), every participant gets a list of 10 vacancies from:
+
+* ``plain``: the top 10 by score (:func:`matching.capacity.spread_rankings` with
+  ``tolerance=0``, identical to :meth:`Matcher.match_participant`).
+* ``spread_<t>``: the spread option with tolerance ``t``; participants are served in id
+  order and every list counts as exposure for the next (as coaches sending people one
+  after another would).
+* ``plan``: :func:`matching.capacity.placement_plan` for everyone at once with nine
+  alternatives; the list is the first choice, then the alternatives by score.
+
+For each: the largest share of participants any one vacancy is shown to, the Gini
+coefficient of vacancy exposure (:func:`matching.evaluation.gini`, every vacancy counted),
+the number of vacancies nobody is shown, and NDCG@10 against the feasible relevance
+(:func:`matching.evaluation.evaluate_rankings`). Target: largest share at most a third of
+the plain lists' value at an NDCG@10 loss under 5 %.
+
+Skips (exit 0, nothing written) when ``../shared/data`` is absent.
+
+Run from the repository root::
+
+    python -m benchmarks.bench_capacity [--sizes 5 50] [--tolerances 0.05 0.1 0.2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+import numpy as np
+
+from benchmarks._common import SHARED_DATA, write_results
+from matching.capacity import placement_plan, spread_rankings
+from matching.datasets import make_evaluation_market
+from matching.evaluation import evaluate_rankings, gini
+from matching.geo import Geocoder
+from matching.matcher import Matcher
+from matching.taxonomy import Taxonomy
+
+__all__ = ["congestion", "main"]
+
+ESCO_DIR: Final = SHARED_DATA / "esco-v1.1.1-en"
+K: Final = 10
+TARGET_SHARE_RATIO: Final = 1 / 3
+TARGET_NDCG_LOSS: Final = 0.05
+
+
+def congestion(
+    lists: Mapping[str, Sequence[str]],
+    vacancy_ids: Sequence[str],
+    relevance: Mapping[str, Mapping[str, float]],
+) -> dict[str, Any]:
+    """Exposure and quality figures of one set of lists."""
+    index = {v: i for i, v in enumerate(vacancy_ids)}
+    exposure = np.zeros(len(vacancy_ids), dtype=np.int64)
+    for items in lists.values():
+        for v in items:
+            exposure[index[v]] += 1
+    quality = evaluate_rankings(lists, relevance, k=K, catalogue=vacancy_ids)
+    return {
+        "largest_share": round(float(exposure.max()) / max(len(lists), 1), 5),
+        "largest_exposure": int(exposure.max()),
+        "gini": round(gini(exposure), 4),
+        "vacancies_nobody_is_shown": int((exposure == 0).sum()),
+        "mean_list_length": round(float(np.mean([len(x) for x in lists.values()])), 3),
+        f"ndcg@{K}": round(quality[f"ndcg@{K}"], 5),
+        f"recall@{K}": round(quality[f"recall@{K}"], 5),
+    }
+
+
+def run_size(
+    per_occupation: int,
+    *,
+    n_occupations: int,
+    tolerances: Sequence[float],
+    alternatives: int,
+    taxonomy: Taxonomy,
+    geocoder: Geocoder,
+    seed: int,
+) -> dict[str, Any]:
+    """All systems at one market size."""
+    market = make_evaluation_market(
+        ESCO_DIR, n_occupations=n_occupations, participants_per_occupation=per_occupation,
+        taxonomy=taxonomy, random_state=seed,
+    )
+    started = time.perf_counter()
+    matcher = Matcher(taxonomy=taxonomy, geocoder=geocoder).fit(
+        market.vacancies, market.participants
+    )
+    build = time.perf_counter() - started
+    pids = sorted(market.participants["participant_id"])
+    vids = list(market.vacancies["vacancy_id"])
+    relevance = market.feasible_relevance()
+    systems: dict[str, dict[str, Any]] = {}
+
+    started = time.perf_counter()
+    plain = spread_rankings(matcher, pids, limit=K, tolerance=0.0)
+    systems["plain"] = {**congestion(plain, vids, relevance),
+                        "seconds": round(time.perf_counter() - started, 2)}
+    for tolerance in tolerances:
+        started = time.perf_counter()
+        lists = spread_rankings(matcher, pids, limit=K, tolerance=tolerance)
+        systems[f"spread_{tolerance:g}"] = {**congestion(lists, vids, relevance),
+                                            "tolerance": tolerance,
+                                            "seconds": round(time.perf_counter() - started, 2)}
+    started = time.perf_counter()
+    plan = placement_plan(matcher, pids, alternatives=alternatives)
+    seconds = time.perf_counter() - started
+    lists = {a.participant_id: ([a.vacancy_id] if a.vacancy_id else [])
+             + [x.vacancy_id for x in a.alternatives] for a in plan.assignments}
+    openings = dict(zip(market.vacancies["vacancy_id"], market.vacancies["openings"],
+                        strict=True))
+    overbooked = sum(n > openings[v] for v, n in plan.assigned.items())
+    ranks = [a.own_rank for a in plan.assignments if a.own_rank is not None]
+    systems["plan"] = {
+        **congestion(lists, vids, relevance),
+        "alternatives": alternatives,
+        "offers_per_opening": plan.offers_per_opening,
+        "participants_placed": len(pids) - len(plan.unassigned),
+        "openings_total": int(market.vacancies["openings"].sum()),
+        "vacancies_overbooked": int(overbooked),
+        "first_choice_own_rank_median": float(np.median(ranks)) if ranks else None,
+        "seconds": round(seconds, 2),
+    }
+    base = systems["plain"]
+    for figures in systems.values():
+        ratio = figures["largest_share"] / base["largest_share"] if base["largest_share"] else 0
+        loss = 1 - figures[f"ndcg@{K}"] / base[f"ndcg@{K}"] if base[f"ndcg@{K}"] else 0
+        figures["share_vs_plain"] = round(ratio, 4)
+        figures["ndcg_loss_vs_plain"] = round(loss, 5)
+        figures["target_met"] = bool(ratio <= TARGET_SHARE_RATIO + 1e-9
+                                     and loss < TARGET_NDCG_LOSS)
+    return {
+        "participants_per_occupation": per_occupation,
+        "participants": len(pids),
+        "vacancies": len(vids),
+        "index_build_s": round(build, 1),
+        "systems": systems,
+    }
+
+
+def main() -> None:
+    """Run every size, print a table per size and write the JSON results."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[5, 50],
+                        help="participants per occupation (5: the market's own size)")
+    parser.add_argument("--n-occupations", type=int, default=200)
+    parser.add_argument("--tolerances", type=float, nargs="+", default=[0.05, 0.1, 0.2])
+    parser.add_argument("--alternatives", type=int, default=K - 1)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    if not ESCO_DIR.is_dir():
+        print(f"../shared/data is absent ({ESCO_DIR} not found): nothing to measure")
+        sys.exit(0)
+    taxonomy = Taxonomy.load()
+    geocoder = Geocoder.load()
+    results = []
+    for size in args.sizes:
+        result = run_size(size, n_occupations=args.n_occupations, tolerances=args.tolerances,
+                          alternatives=args.alternatives, taxonomy=taxonomy,
+                          geocoder=geocoder, seed=args.seed)
+        results.append(result)
+        print(f"\n{result['participants']} participants x {result['vacancies']} vacancies "
+              f"(index {result['index_build_s']} s)")
+        print(f"{'system':12s} {'largest':>8s} {'vs plain':>8s} {'gini':>6s} {'unseen':>6s} "
+              f"{'ndcg@10':>8s} {'loss':>7s} {'target':>6s} {'s':>6s}")
+        for name, f in result["systems"].items():
+            print(f"{name:12s} {f['largest_share']:8.4f} {f['share_vs_plain']:8.3f} "
+                  f"{f['gini']:6.3f} {f['vacancies_nobody_is_shown']:6d} "
+                  f"{f['ndcg@10']:8.4f} {100 * f['ndcg_loss_vs_plain']:6.2f}% "
+                  f"{'yes' if f['target_met'] else 'no':>6s} {f['seconds']:6.1f}")
+    path = write_results("capacity", {
+        "market": "make_evaluation_market(../shared/data/esco-v1.1.1-en)",
+        "n_occupations": args.n_occupations,
+        "k": K,
+        "targets": {"largest_share_vs_plain_at_most": round(TARGET_SHARE_RATIO, 4),
+                    "ndcg_loss_below": TARGET_NDCG_LOSS},
+        "sizes": results,
+    })
+    print(f"\nwritten to {path}")
+
+
+if __name__ == "__main__":
+    main()
