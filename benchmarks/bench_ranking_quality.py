@@ -14,7 +14,8 @@ Systems compared in one run, top 10 per participant:
 * ``pipeline``: :meth:`matching.matcher.Matcher.match_participant` (filters, factors,
   default weights, explanations built).
 * ``jaccard_exact``: Jaccard over skill concepts; a typed entry counts only when it equals
-  a preferred English or German skill label after lower-casing (the plain baseline).
+  a preferred English or German skill label after lower-casing (the plain baseline; the
+  German label is ESCO's, else the first curated alias, as ``Taxonomy.skills`` lists it).
 * ``jaccard_resolved``: the same, with typed entries resolved by the pipeline's own
   free-text resolver (:meth:`matching.taxonomy.Taxonomy.resolve_skills`).
 * ``tfidf_word`` / ``tfidf_char``: TF-IDF cosine between the participant's skill text
@@ -41,7 +42,7 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import numpy as np
 import pandas as pd
@@ -73,9 +74,6 @@ ESCO_PREFIX: Final = "http://data.europa.eu/esco/"
 METRICS: Final = (f"ndcg@{K}", f"recall@{K}", "map", "mrr", f"precision@{K}")
 SWEEP_SKILLS: Final = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
 SWEEP_OCCUPATION: Final = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
-
-
-# ----------------------------------------------------------------------------- machine
 
 
 # ----------------------------------------------------------------------------- inputs
@@ -183,7 +181,7 @@ def summarise(
 ) -> dict[str, float]:
     """Metrics and the hard-filter violation share of one system's top-k."""
     rankings = rankings_from_top(top, row_ids, column_ids)
-    metrics = evaluate_rankings(rankings, relevance, k=K, catalogue=column_ids)
+    metrics = evaluate_rankings(rankings, cast(Any, relevance), k=K, catalogue=column_ids)
     share, bad, shown = violation_share(top, forbidden)
     out = {name: round(metrics[name], 4) for name in METRICS}
     out["coverage"] = round(metrics["coverage"], 4)
@@ -515,7 +513,7 @@ def diagnose(
                        ("top implied occupation wrong", ~right)):
         chosen = [p for p, keep in zip(pids, mask, strict=True) if keep]
         figures = evaluate_rankings({p: rankings[p] for p in chosen},
-                                    {p: relevance[p] for p in chosen}, k=K)
+                                    cast(Any, {p: relevance[p] for p in chosen}), k=K)
         ndcg_split[name] = {"participants": len(chosen),
                             f"ndcg@{K}": round(figures[f"ndcg@{K}"], 4)}
     grade1 = usable & (grade == 1)

@@ -73,12 +73,12 @@ def esco_label_table() -> tuple[list[str], np.ndarray, np.ndarray]:
     )
 
 
-def agreement(title_isco: np.ndarray, beruf_isco: np.ndarray) -> dict[str, float]:
+def agreement(title_isco: np.ndarray, beruf_isco: np.ndarray) -> dict[str, Any]:
     """Unresolved shares and ISCO agreement at 4 and 3 digits ("" = unresolved)."""
     t_ok = title_isco != ""
     b_ok = beruf_isco != ""
     both = t_ok & b_ok
-    out: dict[str, float] = {
+    out: dict[str, Any] = {
         "rows": len(title_isco),
         "title_unresolved_share": round(float((~t_ok).mean()), 4),
         "beruf_unresolved_share": round(float((~b_ok).mean()), 4),
