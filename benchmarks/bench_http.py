@@ -1,0 +1,577 @@
+"""HTTP benchmark of the service: latency, throughput and memory over real HTTP.
+
+For each market size the benchmark fills a fresh SQLite database in a temporary
+directory with the Bielefeld demo market through the service's own demo loader
+(:func:`service.demo.load_demo`, here with the market size given), creates one
+employer user per employer, starts ``jobmatch serve`` on 127.0.0.1 and drives it from
+a second process (:mod:`benchmarks.loadgen`, httpx keep-alive connections). Every
+request names a different participant (coach ``matches``) or vacancy (employer
+``candidates``); the audit log is written on every request, as in production; the
+access log goes to a file.
+
+Measured: p50/p99 at concurrency 1 with one worker; requests/s with two workers at
+concurrency 16; the high-water mark of resident memory (``VmHWM``) of every service
+process. ``--profile`` samples the single worker with py-spy during a concurrency-1
+run and attributes the time to the parts of a request.
+
+Usage::
+
+    python -m benchmarks.bench_http                       # both sizes
+    python -m benchmarks.bench_http --sizes small --profile
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from benchmarks._common import machine, write_results
+
+__all__ = [
+    "SIZES",
+    "TARGETS",
+    "Market",
+    "Server",
+    "main",
+    "prepare_market",
+    "profile_breakdown",
+    "run_loadgen",
+]
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: name -> (participants, vacancies, employers)
+SIZES: dict[str, tuple[int, int, int]] = {
+    "small": (2_000, 5_000, 500),
+    "large": (50_000, 20_000, 500),
+}
+
+#: The targets of "The HTTP service" (issue 3).
+TARGETS = {
+    "small": {"p50_ms": 3.0, "p99_ms": 15.0, "requests_per_s": 1000.0},
+    "large": {"p99_ms": 30.0, "vm_hwm_mb": 1024.0},
+}
+
+_EXTRA_LIBRARIES = ("httpx", "pydantic", "starlette", "uvloop", "httptools", "h11", "py-spy")
+
+
+@dataclass
+class Market:
+    """A prepared database and the requests to send."""
+
+    database_url: str
+    coach_requests: list[tuple[str, str]]
+    employer_requests: list[tuple[str, str]]
+    setup_s: float
+    participants: int
+    vacancies: int
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def prepare_market(
+    directory: Path, n_participants: int, n_vacancies: int, n_employers: int, *, seed: int = 0
+) -> Market:
+    """Fill a fresh SQLite database with a demo market and create the users' tokens.
+
+    Parameters
+    ----------
+    directory : Path
+        Where the database file goes.
+    n_participants, n_vacancies, n_employers : int
+        Market size.
+    seed : int, default=0
+        Seed of the market and of the request order.
+
+    Returns
+    -------
+    Market
+        The database URL and, per route, ``(path, token)`` pairs: every active
+        participant once (with their coach's token) and every open vacancy once (with a
+        token of its employer), shuffled.
+    """
+    from sqlalchemy import select, update
+
+    import service.demo as demo
+    from matching.datasets import make_demo_market
+    from service.auth import Role, create_user, hash_token, new_token
+    from service.db import Database, upgrade_database
+    from service.models import Participant, User, Vacancy
+    from service.settings import Settings
+
+    url = f"sqlite:///{directory / 'jobmatch.db'}"
+    settings = Settings(database_url=url)
+    db = Database(url)
+    start = time.perf_counter()
+    upgrade_database(db.engine)
+    # The demo loader builds the default-size market; give it the benchmark's size.
+    original = demo.make_demo_market
+    demo.make_demo_market = functools.partial(  # type: ignore[assignment]
+        make_demo_market,
+        n_employers=n_employers,
+        n_vacancies=n_vacancies,
+        n_participants=n_participants,
+    )
+    try:
+        demo.load_demo(db, settings, force=True, random_state=seed)
+    finally:
+        demo.make_demo_market = original  # type: ignore[assignment]
+    coach_tokens: dict[int, str] = {}
+    employer_tokens: dict[int, str] = {}
+    with db.session() as session:
+        # The demo prints one coach token; give every demo coach a fresh one.
+        for user_id in session.scalars(select(User.id).where(User.role == Role.COACH.value)):
+            token = new_token()
+            session.execute(
+                update(User).where(User.id == user_id).values(token_hash=hash_token(token))
+            )
+            coach_tokens[int(user_id)] = token
+        session.commit()
+        open_vacancies = session.execute(
+            select(Vacancy.id, Vacancy.employer_id).where(Vacancy.status == "open")
+        ).all()
+        for employer_id in sorted({int(e) for _, e in open_vacancies}):
+            _, token = create_user(
+                session, name=f"bench-employer-{employer_id}", role=Role.EMPLOYER,
+                employer_id=employer_id,
+            )  # fmt: skip
+            employer_tokens[employer_id] = token
+        participants = session.execute(
+            select(Participant.id, Participant.coach_id).where(Participant.active.is_(True))
+        ).all()
+    db.dispose()
+    setup_s = time.perf_counter() - start
+    rng = random.Random(seed)
+    coach = [
+        (f"/api/v1/participants/{pid}/matches?limit=10", coach_tokens[int(cid)])
+        for pid, cid in participants
+        if cid is not None and int(cid) in coach_tokens
+    ]
+    employer = [
+        (f"/api/v1/vacancies/{vid}/candidates?limit=10", employer_tokens[int(eid)])
+        for vid, eid in open_vacancies
+    ]
+    rng.shuffle(coach)
+    rng.shuffle(employer)
+    return Market(url, coach, employer, round(setup_s, 1), len(participants), len(open_vacancies))
+
+
+class Server:
+    """``jobmatch serve`` in a subprocess on 127.0.0.1.
+
+    Parameters
+    ----------
+    database_url : str
+    workers : int
+    log_path : Path
+        File receiving the service's stdout (access log) and stderr.
+    """
+
+    def __init__(self, database_url: str, workers: int, log_path: Path) -> None:
+        self.port = _free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        env = dict(os.environ)
+        env.update(
+            JOBMATCH_DATABASE_URL=database_url,
+            JOBMATCH_HOST="127.0.0.1",
+            JOBMATCH_PORT=str(self.port),
+        )
+        self._log = log_path.open("ab")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "from service.cli import main; main()",
+                "serve",
+                "--workers",
+                str(workers),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def wait_ready(self, timeout_s: float) -> float:
+        """Poll ``/health/ready`` until it answers 200; return the seconds it took."""
+        start = time.perf_counter()
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the service exited with status {self.process.returncode}")
+            try:
+                if httpx.get(self.base_url + "/health/ready", timeout=30).status_code == 200:
+                    return time.perf_counter() - start
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        raise TimeoutError(f"the service was not ready within {timeout_s} s")
+
+    def pids(self) -> list[int]:
+        """The server process and its worker processes."""
+        found = [self.process.pid]
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        with contextlib.suppress(OSError):
+            found += [int(p) for p in children.read_text().split()]
+        return found
+
+    def workers(self) -> list[int]:
+        """The processes that serve requests (the children, or the server itself)."""
+        pids = self.pids()
+        serving = [p for p in pids[1:] if "resource_tracker" not in _cmdline(p)]
+        return serving or pids[:1]
+
+    def memory_mb(self) -> dict[str, Any]:
+        """``VmHWM`` (peak) and ``VmRSS`` of every process, in MB."""
+        out: dict[str, Any] = {}
+        for pid in self.pids():
+            status = _proc_status(pid)
+            out[str(pid)] = {
+                "vm_hwm_mb": round(status.get("VmHWM", 0) / 1024, 1),
+                "vm_rss_mb": round(status.get("VmRSS", 0) / 1024, 1),
+                "role": "supervisor" if pid == self.process.pid and len(self.pids()) > 1
+                else "worker",
+            }  # fmt: skip
+        return out
+
+    def stop(self) -> None:
+        """SIGTERM the process group; SIGKILL after 20 s."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+        self._log.close()
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def _proc_status(pid: int) -> dict[str, int]:
+    values: dict[str, int] = {}
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            key, _, rest = line.partition(":")
+            if key in ("VmHWM", "VmRSS"):
+                values[key] = int(rest.split()[0])
+    except OSError:
+        pass
+    return values
+
+
+def run_loadgen(
+    base_url: str,
+    requests: list[tuple[str, str]],
+    directory: Path,
+    *,
+    concurrency: int,
+    measured: int,
+    warmup: int,
+    max_seconds: float,
+    processes: int = 1,
+) -> dict[str, Any]:
+    """Run :mod:`benchmarks.loadgen` in ``processes`` separate processes and merge.
+
+    Parameters
+    ----------
+    base_url : str
+    requests : list of (str, str)
+        Requests, cycled when fewer than needed; each process gets its own slice.
+    directory : Path
+        Where the plans are written.
+    concurrency : int
+        Connections in total (split over the processes).
+    measured, warmup : int
+        Requests in total.
+    max_seconds : float
+    processes : int, default=1
+
+    Returns
+    -------
+    dict
+        Percentiles over all processes (latencies are merged from the medians and
+        maxima of the parts; with one process they are exact), summed requests/s and
+        status counts.
+    """
+    load_before = os.getloadavg()[0]
+    jobs = []
+    for k in range(processes):
+        part = requests[k::processes] or requests
+        plan = directory / f"plan-{k}.json"
+        plan.write_text(json.dumps({"base_url": base_url, "requests": part}), encoding="utf-8")
+        jobs.append(
+            subprocess.Popen(
+                [
+                    sys.executable, "-m", "benchmarks.loadgen", str(plan),
+                    "--concurrency", str(max(1, concurrency // processes)),
+                    "--requests", str(measured // processes),
+                    "--warmup", str(warmup // processes),
+                    "--max-seconds", str(max_seconds),
+                ],
+                cwd=ROOT, stdout=subprocess.PIPE, text=True,
+            )
+        )  # fmt: skip
+    results = []
+    for job in jobs:
+        out, _ = job.communicate(timeout=2 * max_seconds + 120)
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    if len(results) == 1:
+        return dict(results[0], loadavg_1min_before=round(load_before, 2))
+    statuses: Counter[str] = Counter()
+    for r in results:
+        statuses.update(r["statuses"])
+    return {
+        "n": sum(r["n"] for r in results),
+        "requests_per_s": round(sum(r["requests_per_s"] for r in results), 1),
+        "p50_ms": round(max(r["p50_ms"] for r in results), 3),
+        "p99_ms": round(max(r["p99_ms"] for r in results), 3),
+        "max_ms": round(max(r["max_ms"] for r in results), 3),
+        "statuses": dict(statuses),
+        "concurrency": concurrency,
+        "processes": processes,
+        "note": "p50/p99 are the largest of the per-process values",
+        "loadavg_1min_before": round(load_before, 2),
+    }
+
+
+#: Parts of a request, recognised in py-spy stack frames (checked in this order).
+_PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("matching library (scoring)", ("/matching/",)),
+    ("audit log append", ("append (service/domain/audit.py",)),
+    ("authentication (token lookup)", ("_authenticate (service/auth.py",)),
+    ("index sync (change poll)", ("sync (service/scoring.py",)),
+    ("ownership and override reads", ("participant_for", "vacancy_for", "candidate_refs",
+                                      "participant_pseudonyms")),
+    ("commit", ("commit (sqlalchemy",)),
+    ("response encoding (FastAPI)", ("serialize_response", "jsonable_encoder", "render (")),
+    ("request middleware (log, metrics)", ("_record (service/observability.py",)),
+    ("dependency resolution / validation", ("solve_dependencies", "request_params_to_args")),
+)  # fmt: skip
+
+
+def profile_breakdown(raw: str) -> dict[str, Any]:
+    """Attribute py-spy samples (``--format raw``) to the parts of a request.
+
+    Parameters
+    ----------
+    raw : str
+        Collapsed stacks, one ``frame;frame;... count`` per line.
+
+    Returns
+    -------
+    dict
+        ``inclusive_pct`` per part (a sample counts for every part on its stack, so the
+        shares may overlap: the audit append includes its commit-free queries only, the
+        matching library is never nested in another part), the top leaf functions,
+        and the sample total.
+    """
+    total = 0
+    inclusive: Counter[str] = Counter()
+    leaves: Counter[str] = Counter()
+    sqlalchemy = 0
+    for line in raw.splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        total += count
+        for name, patterns in _PARTS:
+            if any(p in stack for p in patterns):
+                inclusive[name] += count
+        if "/sqlalchemy/" in stack:
+            sqlalchemy += count
+        leaves[stack.rsplit(";", 1)[-1]] += count
+    if total == 0:
+        return {"samples": 0}
+    return {
+        "samples": total,
+        "inclusive_pct": {name: round(100 * inclusive[name] / total, 1) for name, _ in _PARTS},
+        "sqlalchemy_any_pct": round(100 * sqlalchemy / total, 1),
+        "top_leaf_functions": [
+            {"frame": frame, "pct": round(100 * n / total, 1)}
+            for frame, n in leaves.most_common(15)
+        ],
+    }
+
+
+def _profile(
+    server: Server, requests: list[tuple[str, str]], directory: Path, seconds: float
+) -> dict[str, Any]:
+    py_spy = shutil.which("py-spy")
+    if py_spy is None:
+        return {"skipped": "py-spy is not installed (pip install py-spy)"}
+    pid = server.workers()[0]
+    out = directory / f"profile-{pid}.txt"
+    spy = subprocess.Popen(
+        [py_spy, "record", "--pid", str(pid), "--duration", str(int(seconds)),
+         "--format", "raw", "--rate", "500", "--output", str(out), "--nonblocking"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(1.0)
+    load = run_loadgen(
+        server.base_url, requests, directory, concurrency=1, measured=100_000, warmup=0,
+        max_seconds=seconds - 2,
+    )  # fmt: skip
+    _, err = spy.communicate(timeout=seconds + 60)
+    if not out.exists():
+        return {"skipped": f"py-spy failed: {err.strip()[-300:]}"}
+    breakdown = profile_breakdown(out.read_text(encoding="utf-8"))
+    breakdown["load_during_profile"] = load
+    return breakdown
+
+
+def _print_row(label: str, result: dict[str, Any]) -> None:
+    print(
+        f"  {label:46s} n={result.get('n', 0):6d}  p50={result.get('p50_ms', float('nan')):7.2f} ms"
+        f"  p99={result.get('p99_ms', float('nan')):7.2f} ms"
+        f"  {result.get('requests_per_s', 0):8.1f} req/s  statuses={result.get('statuses')}",
+        flush=True,
+    )
+
+
+def _bench_size(name: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    n_participants, n_vacancies, n_employers = SIZES[name]
+    directory = work / name
+    directory.mkdir()
+    print(f"{name}: {n_participants} participants x {n_vacancies} vacancies", flush=True)
+    market = prepare_market(directory, n_participants, n_vacancies, n_employers, seed=args.seed)
+    print(f"  database filled in {market.setup_s} s", flush=True)
+    out: dict[str, Any] = {
+        "participants": n_participants,
+        "vacancies": n_vacancies,
+        "employers": n_employers,
+        "open_vacancies": market.vacancies,
+        "setup_s": market.setup_s,
+        "targets": TARGETS[name],
+    }
+    routes = {"coach_matches": market.coach_requests,
+              "employer_candidates": market.employer_requests}  # fmt: skip
+    log = directory / "service.log"
+
+    server = Server(market.database_url, 1, log)
+    try:
+        out["ready_s_one_worker"] = round(server.wait_ready(args.ready_timeout), 1)
+        for route, requests in routes.items():
+            result = run_loadgen(
+                server.base_url, requests, directory, concurrency=1,
+                measured=args.requests, warmup=args.warmup, max_seconds=args.max_seconds,
+            )  # fmt: skip
+            out[f"{route}_c1_w1"] = result
+            _print_row(f"{route}, concurrency 1, 1 worker", result)
+        if args.profile:
+            for route, requests in routes.items():
+                profile = _profile(server, requests, directory, args.profile_seconds)
+                out[f"{route}_profile"] = profile
+                print(f"  profile {route}: {json.dumps(profile.get('inclusive_pct'))}")
+        out["memory_one_worker"] = server.memory_mb()
+    finally:
+        server.stop()
+
+    if not args.skip_throughput:
+        server = Server(market.database_url, args.workers, log)
+        try:
+            out["ready_s_two_workers"] = round(server.wait_ready(args.ready_timeout), 1)
+            for route, requests in routes.items():
+                result = run_loadgen(
+                    server.base_url, requests, directory, concurrency=args.concurrency,
+                    measured=args.throughput_requests, warmup=args.warmup,
+                    max_seconds=args.max_seconds, processes=args.loadgen_processes,
+                )  # fmt: skip
+                out[f"{route}_c{args.concurrency}_w{args.workers}"] = result
+                _print_row(f"{route}, concurrency {args.concurrency}, {args.workers} workers",
+                           result)  # fmt: skip
+            out[f"memory_{args.workers}_workers"] = server.memory_mb()
+        finally:
+            server.stop()
+    peak = max(m["vm_hwm_mb"] for m in out["memory_one_worker"].values())
+    out["peak_vm_hwm_mb_one_worker"] = peak
+    print(f"  peak resident memory (VmHWM) of the one-worker service: {peak} MB", flush=True)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and write ``benchmarks/results/http.json``."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="small,large", help="comma-separated: small,large")
+    parser.add_argument("--requests", type=int, default=2000, help="measured, concurrency 1")
+    parser.add_argument("--throughput-requests", type=int, default=4000)
+    parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--loadgen-processes", type=int, default=1)
+    parser.add_argument("--max-seconds", type=float, default=180.0)
+    parser.add_argument("--ready-timeout", type=float, default=900.0)
+    parser.add_argument("--skip-throughput", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="py-spy breakdown")
+    parser.add_argument("--profile-seconds", type=float, default=20.0)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--output", default="http", help="results name (http*.json)")
+    args = parser.parse_args(argv)
+    sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
+    unknown = [s for s in sizes if s not in SIZES]
+    if unknown:
+        parser.error(f"unknown sizes {unknown}; known: {sorted(SIZES)}")
+    if not args.output.startswith("http"):
+        parser.error("--output must start with 'http'")
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="jobmatch-bench-http-") as tmp:
+        for name in sizes:
+            results[name] = _bench_size(name, args, Path(tmp))
+    from importlib import metadata
+
+    extra = {}
+    for lib in _EXTRA_LIBRARIES:
+        try:
+            extra[lib] = metadata.version(lib)
+        except metadata.PackageNotFoundError:
+            extra[lib] = None
+    payload = {
+        "setup": {
+            "server": f"jobmatch serve (uvicorn) on 127.0.0.1, SQLite in a temp dir, "
+            f"{args.workers} workers for throughput",
+            "load_generator": "python -m benchmarks.loadgen (httpx keep-alive, threads), "
+            "a separate process on the same machine",
+            "audit_log": "on (every matches and candidates request appends one entry)",
+            "access_log": "on, to a file",
+            "requests": "a different participant (matches) or vacancy (candidates) "
+            "in each request, limit=10",
+        },
+        "more_libraries": extra,
+        "loadavg_at_end": os.getloadavg(),
+        "sizes": results,
+    }
+    path = write_results(args.output, payload)
+    print(f"written {path.relative_to(ROOT)} (machine: {machine()['cpus']} CPUs)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
