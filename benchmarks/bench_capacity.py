@@ -54,9 +54,9 @@ TARGET_NDCG_LOSS: Final = 0.05
 
 
 def congestion(
-    lists: Mapping[str, Sequence[str]],
-    vacancy_ids: Sequence[str],
-    relevance: Mapping[str, Mapping[str, float]],
+    lists: Mapping[Any, Sequence[Any]],
+    vacancy_ids: Sequence[Any],
+    relevance: Mapping[Any, Mapping[Any, float]],
 ) -> dict[str, Any]:
     """Exposure and quality figures of one set of lists."""
     index = {v: i for i, v in enumerate(vacancy_ids)}

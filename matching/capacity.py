@@ -233,8 +233,8 @@ def exposure_penalty(exposure: np.ndarray, openings: np.ndarray) -> np.ndarray:
 
     Examples
     --------
-    >>> exposure_penalty(np.array([0, 1, 3, 4]), np.array([1, 1, 3, 1])).round(3).tolist()
-    [0.0, 0.5, 0.5, 0.8]
+    >>> exposure_penalty(np.array([0, 1, 3, 4]), np.array([2, 1, 3, 2])).round(3).tolist()
+    [0.0, 0.5, 0.5, 0.667]
     """
     e = np.asarray(exposure, dtype=np.float64)
     c = np.maximum(np.asarray(openings, dtype=np.float64), 1.0)

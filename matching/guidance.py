@@ -32,7 +32,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from matching.certificates import licence_mask
-from matching.commute import SECTION_140_LIMIT_LONG, section_140_limit
+from matching.commute import SECTION_140_LIMIT_LONG, CommuteModel, section_140_limit
 from matching.errors import InvalidInputError, NotFittedError
 from matching.explain import sparse_row
 from matching.factors import Side, pair_arrays, skills_factor
@@ -196,6 +196,12 @@ def _fitted_state(matcher: Matcher) -> IndexState:
         return matcher.state_
     except AttributeError:
         raise NotFittedError("the matcher has no index yet; call fit() first") from None
+
+
+def _commute(matcher: Matcher) -> CommuteModel:
+    if matcher.commute is None:
+        raise NotFittedError("the matcher has no commute model yet; call fit() first")
+    return matcher.commute
 
 
 def _check_good_match(value: Any) -> float:
@@ -462,7 +468,7 @@ def next_steps(
     steps: list[NextStep] = []
     for change in _participant_changes(p):
         new = pair_arrays(change.side, v, skills=pairs.factors[0], languages=languages,
-                          commute=matcher.commute, n=n, employer_view=False)
+                          commute=_commute(matcher), n=n, employer_view=False)
         new_scores = scorer.score(new.factors.T)
         opened = np.flatnonzero(new.passing & vt.alive & (new_scores >= threshold) & ~good)
         if len(opened) == 0:
@@ -563,8 +569,8 @@ def _skill_insights(
                  if len(optional) else np.zeros((len(rows), 1), dtype=np.float32))
     n_ess = float(vb.n_essential[row])
     n_opt = float(vb.n_optional[row])
-    new_skills = skills_factor(ess_cover - held, np.float32(n_ess - 1),
-                               opt_cover + held, np.float32(n_opt + 1))  # (r, k)
+    new_skills = skills_factor(ess_cover - held, np.asarray(n_ess - 1, dtype=np.float32),
+                               opt_cover + held, np.asarray(n_opt + 1, dtype=np.float32))
     k = len(essential)
     entry = np.repeat(factors[:, rows].T, k, axis=0)
     entry[:, 0] = new_skills.ravel()
@@ -644,7 +650,7 @@ def requirement_insights(
         new_p = change.side if on_participants else p
         languages = [k for k, levels in new_v.lang_required.items() if levels > 0]
         new = pair_arrays(new_p, new_v, skills=pairs.factors[0], languages=languages,
-                          commute=matcher.commute, n=m, employer_view=True)
+                          commute=_commute(matcher), n=m, employer_view=True)
         new_scores = scorer.score(new.factors.T)
         opened = new.passing & scope & (new_scores >= threshold) & ~good
         results.append((int(opened.sum()), change))
