@@ -25,7 +25,7 @@ See ``docs/GUIDANCE.md`` for the reasoning behind each step and its limits.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
@@ -169,7 +169,6 @@ class Insight:
     detail: dict[str, Any]
     additional: int | None
     count_display: str
-    _rank_key: tuple[Any, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def text_de(self) -> str:
@@ -656,14 +655,18 @@ def requirement_insights(
         results.append((int(opened.sum()), change))
     results += _skill_insights(matcher, state, row, passing, good, pairs.factors, threshold)
     kind_order = {kind: i for i, kind in enumerate(INSIGHT_KINDS)}
-    insights = []
+    keyed = []
     for position, (count, change) in enumerate(results):
         shown, display = _display(count)
         detail = {k: val for k, val in change.detail.items() if k != "side"}
-        # Masked counts are not ordered among themselves by their hidden size.
-        key = ((0, -count) if shown is not None else (1, 0)) + (
-            kind_order[change.kind], position)
-        insights.append(Insight(change.kind, change.label_de, detail, shown, display, key))
-    insights.sort(key=lambda i: i._rank_key)
-    return insights
+        # Masked counts are not ordered among themselves by their hidden size: masked
+        # skills go by label, everything else in the fixed order tried.
+        if shown is not None:
+            key: tuple[Any, ...] = (0, -count, kind_order[change.kind], "", position)
+        else:
+            label = change.label_de if change.kind == "skill" else ""
+            key = (1, 0, kind_order[change.kind], label, position)
+        keyed.append((key, Insight(change.kind, change.label_de, detail, shown, display)))
+    keyed.sort(key=lambda pair: pair[0])
+    return [insight for _, insight in keyed]
 

@@ -13,6 +13,7 @@ import pytest
 from matching import InvalidInputError, Matcher, UnknownIdError
 from matching.errors import NotFittedError
 from matching.guidance import (
+    INSIGHT_KINDS,
     MASKED_DISPLAY_DE,
     good_match_threshold,
     next_steps,
@@ -287,6 +288,11 @@ def test_insights_of_an_unconsented_pool_are_all_masked(market, warehouse, held)
                      participants)
     insights = requirement_insights(matcher, "v1")
     assert insights and all(i.additional is None for i in insights)
+    # Masked insights keep a fixed order by kind (and skills by label), not by hidden size.
+    kinds = [i.kind for i in insights]
+    assert kinds == sorted(kinds, key=INSIGHT_KINDS.index)
+    skills = [i.label_de for i in insights if i.kind == "skill"]
+    assert skills == sorted(skills)
 
 
 def test_good_match_threshold_rule():
