@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from matching import InvalidInputError, Matcher, UnknownIdError
 from matching.errors import NotFittedError
@@ -311,3 +313,68 @@ def test_frames_are_left_untouched(market, warehouse, held):
     requirement_insights(matcher, "v1")
     assert matcher.state_ is state
     assert int(state.participants.block.lang_level["de"][0]) == 2
+
+
+# ------------------------------------------------------- property: equal to re-ranking
+
+LEVELS = ["A1", "A2", "B1", "B2"]
+POSTCODES = ["33609", "33647", "33689", "33739"]
+
+
+@st.composite
+def small_market(draw):
+    vacancies = [
+        {"languages": german(draw(st.sampled_from(LEVELS))),
+         "driving_licence_required": draw(st.sampled_from([None, "B"])),
+         "hours_per_week": draw(st.sampled_from([20, 30, 38, 40])),
+         "postcode": draw(st.sampled_from(POSTCODES))}
+        for _ in range(draw(st.integers(1, 6)))
+    ]
+    participant = {
+        "languages": german(draw(st.sampled_from(LEVELS))),
+        "modes": draw(st.sampled_from([["walk"], ["walk", "transit"], ["transit", "bike"]])),
+        "max_commute_minutes": draw(st.sampled_from([None, 15.0, 25.0, 45.0])),
+        "hours_max": draw(st.sampled_from([20, 30, 40])),
+        "postcode": draw(st.sampled_from(POSTCODES)),
+    }
+    return vacancies, participant
+
+
+def _step_change(kind, participant):
+    level = LEVELS.index(participant["languages"][0]["level"])
+    own = participant["max_commute_minutes"]
+    return {
+        "language": {"languages": german([*LEVELS, "C1"][level + 1])},
+        "driving_licence": {"driving_licence": ["B"], "modes": [*participant["modes"], "car"]},
+        "bike": {"modes": [*participant["modes"], "bike"]},
+        "hours": {"hours_max": min(participant["hours_max"] + 10, 40)},
+        "commute_limit": {"max_commute_minutes": None if own is None else min(own + 15, 75)},
+    }[kind]
+
+
+@settings(max_examples=15, deadline=None)
+@given(data=small_market())
+def test_next_step_counts_equal_re_ranking_a_changed_market(taxonomy, geocoder, data):
+    vacancy_fields, participant_fields = data
+    skills = [{"skill": s, "essential": True} for s in taxonomy.skills["uri"][:3]]
+    vacancies = [make_vacancy(f"v{i}", skills=skills, **f) for i, f in enumerate(vacancy_fields)]
+    participant = make_participant(skills=list(taxonomy.skills["uri"][:2]), **participant_fields)
+
+    def fit(people):
+        return Matcher(taxonomy=taxonomy, geocoder=geocoder).fit(
+            pd.DataFrame(vacancies), pd.DataFrame(people))
+
+    matcher = fit([participant])
+    threshold = threshold_of(matcher, "p1")
+    before = good_rows(matcher, "p1", threshold)
+    steps = {s.kind: s for s in next_steps(matcher, "p1", limit=10) if s.kind != "skill"}
+    for kind in ("language", "driving_licence", "bike", "hours", "commute_limit"):
+        if kind == "bike" and "bike" in participant["modes"]:
+            continue
+        if kind == "hours" and participant["hours_max"] >= 40:
+            continue
+        if kind == "commute_limit" and participant["max_commute_minutes"] is None:
+            continue
+        opened = good_rows(fit([{**participant, **_step_change(kind, participant)}]), "p1",
+                           threshold) - before
+        assert (steps[kind].additional if kind in steps else 0) == len(opened), kind
