@@ -52,6 +52,7 @@ __all__ = [
     "HOURS_FLEX_STEPS",
     "HOURS_STEP",
     "INSIGHT_KINDS",
+    "LISTED_VACANCIES",
     "MASKED_DISPLAY_DE",
     "MASK_BELOW",
     "MAX_SKILL_INSIGHTS",
