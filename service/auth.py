@@ -18,7 +18,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from service.errors import (
@@ -199,6 +199,10 @@ def get_session(request: Request) -> Iterator[Session]:
 DbSession = Annotated[Session, Depends(get_session)]
 
 _bearer = HTTPBearer(auto_error=False)
+_U = User.__table__
+_USER_BY_TOKEN = select(_U.c.id, _U.c.role, _U.c.employer_id, _U.c.revoked_at).where(
+    _U.c.token_hash == bindparam("token_hash")
+)
 
 
 def _authenticate(
@@ -208,11 +212,11 @@ def _authenticate(
 ) -> Principal:
     if credentials is None or not credentials.credentials:
         raise AuthenticationError("Anmeldung erforderlich: Authorization: Bearer <token>")
-    row = session.execute(
-        select(User.id, User.role, User.employer_id, User.revoked_at).where(
-            User.token_hash == hash_token(credentials.credentials)
-        )
-    ).first()
+    row = (
+        session.connection()
+        .execute(_USER_BY_TOKEN, {"token_hash": hash_token(credentials.credentials)})
+        .first()
+    )
     session.rollback()
     if row is None or row.revoked_at is not None:
         raise AuthenticationError("Token unbekannt oder widerrufen")

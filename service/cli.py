@@ -103,6 +103,9 @@ def demo(
     ] = False,
     database_url: DatabaseUrl = None,
     random_state: Annotated[int, typer.Option(help="seed of the demo market")] = 0,
+    employers: Annotated[int, typer.Option(min=1, help="number of employers")] = 60,
+    vacancies: Annotated[int, typer.Option(min=0, help="number of vacancies")] = 300,
+    participants: Annotated[int, typer.Option(min=0, help="number of participants")] = 200,
 ) -> None:
     """Create (or refresh) a demo database from the Bielefeld demo market and print tokens."""
     from service.demo import DemoRefusedError, load_demo
@@ -110,7 +113,10 @@ def demo(
     settings = _settings(database_url)
     db = _database(settings)
     try:
-        summary = load_demo(db, settings, force=force, random_state=random_state)
+        summary = load_demo(
+            db, settings, force=force, random_state=random_state, n_employers=employers,
+            n_vacancies=vacancies, n_participants=participants,
+        )  # fmt: skip
     except DemoRefusedError as exc:
         db.dispose()
         _fail(str(exc))

@@ -87,8 +87,24 @@ def _wipe(session: Session) -> None:
         head.seq, head.hash = 0, "0" * 64
 
 
+def _resolve_lists(resolve: Any, lists: list[list[str]]) -> list[list[dict[str, Any]]]:
+    flat = resolve([x for values in lists for x in values])
+    out, position = [], 0
+    for values in lists:
+        out.append(flat[position : position + len(values)])
+        position += len(values)
+    return out
+
+
 def load_demo(
-    db: Database, settings: Settings, *, force: bool = False, random_state: int = 0
+    db: Database,
+    settings: Settings,
+    *,
+    force: bool = False,
+    random_state: int = 0,
+    n_employers: int = 60,
+    n_vacancies: int = 300,
+    n_participants: int = 200,
 ) -> DemoSummary:
     """Replace the database's content with the demo market and create one user per role.
 
@@ -100,6 +116,8 @@ def load_demo(
     force : bool, default=False
         Wipe the database even if it holds data that is not from a demo.
     random_state : int, default=0
+    n_employers, n_vacancies, n_participants : int
+        Size of the demo market.
 
     Returns
     -------
@@ -111,7 +129,9 @@ def load_demo(
     DemoRefusedError
         The database holds other data and ``force`` is False.
     """
-    market = make_demo_market(random_state=random_state)
+    market = make_demo_market(
+        n_employers, n_vacancies, n_participants, random_state=random_state
+    )
     resolver = Resolver(load_taxonomy(settings.taxonomy_dir))
     summary = DemoSummary()
     with db.session() as session:
@@ -141,7 +161,7 @@ def load_demo(
         flat = resolver.skills([s for texts in skill_texts for s in texts])
         occupations = resolver.occupations([v[V.OCCUPATION] or "-" for v in vacancies])
         position = 0
-        for v, texts, occupation in zip(vacancies, skill_texts, occupations, strict=True):
+        for v, skill_list, occupation in zip(vacancies, skill_texts, occupations, strict=True):
             start = _value(v.get(V.START_DATE))
             session.add(Vacancy(
                 employer_id=employer_ids[str(v[V.EMPLOYER_ID])],
@@ -150,7 +170,7 @@ def load_demo(
                 occupation_resolved=occupation if _value(v[V.OCCUPATION]) else None,
                 skills=[{"skill": s["skill"], "essential": bool(s.get("essential", True))}
                         for s in _list(v[V.SKILLS])],
-                skills_resolved=flat[position:position + len(texts)],
+                skills_resolved=flat[position:position + len(skill_list)],
                 certificates_required=_list(v[V.CERTIFICATES]),
                 languages=_list(v[V.LANGUAGES]),
                 postcode=_value(v[V.POSTCODE]), quarter=_value(v[V.QUARTER]),
@@ -163,7 +183,7 @@ def load_demo(
                 start_date=pd.Timestamp(start).date() if start else None,
                 status=v[V.STATUS],
             ))  # fmt: skip
-            position += len(texts)
+            position += len(skill_list)
         summary.vacancies = len(vacancies)
         session.flush()
         tokens: dict[str, tuple[str, str]] = {}
@@ -174,10 +194,18 @@ def load_demo(
             tokens.setdefault("coach", (name, token))
         participants = market.participants.to_dict("records")
         now = utcnow()
+        texts = {
+            column: [[str(x) for x in _list(p[column])] for p in participants]
+            for column in (P.SKILLS, P.DESIRED_OCCUPATIONS, P.PAST_OCCUPATIONS)
+        }
+        resolved_skills = _resolve_lists(resolver.skills, texts[P.SKILLS])
+        resolved_desired = _resolve_lists(resolver.occupations, texts[P.DESIRED_OCCUPATIONS])
+        resolved_past = _resolve_lists(resolver.occupations, texts[P.PAST_OCCUPATIONS])
+        rows = []
         for i, p in enumerate(participants):
-            skills = [str(s) for s in _list(p[P.SKILLS])]
-            desired = [str(s) for s in _list(p[P.DESIRED_OCCUPATIONS])]
-            past = [str(s) for s in _list(p[P.PAST_OCCUPATIONS])]
+            skills = texts[P.SKILLS][i]
+            desired = texts[P.DESIRED_OCCUPATIONS][i]
+            past = texts[P.PAST_OCCUPATIONS][i]
             coach = coaches[i % len(coaches)]
             row = Participant(
                 coach_id=coach,
@@ -185,7 +213,7 @@ def load_demo(
                 contact=_value(p.get("contact")),
                 postcode=_value(p[P.POSTCODE]), quarter=_value(p[P.QUARTER]),
                 lat=_value(p[P.LAT]), lon=_value(p[P.LON]),
-                skills=skills, skills_resolved=resolver.skills(skills),
+                skills=skills, skills_resolved=resolved_skills[i],
                 certificates=_list(p[P.CERTIFICATES]),
                 languages=[{k: v for k, v in lang.items() if _value(v) is not None}
                            for lang in _list(p[P.LANGUAGES])],
@@ -194,12 +222,15 @@ def load_demo(
                 hours_min=float(p[P.HOURS_MIN]), hours_max=float(p[P.HOURS_MAX]),
                 availability=_list(p[P.AVAILABILITY]), work_permit=p[P.WORK_PERMIT],
                 desired_occupations=desired,
-                desired_occupations_resolved=resolver.occupations(desired),
-                past_occupations=past, past_occupations_resolved=resolver.occupations(past),
+                desired_occupations_resolved=resolved_desired[i],
+                past_occupations=past, past_occupations_resolved=resolved_past[i],
                 consent_given=bool(p[P.CONSENT]), approved=bool(p[P.APPROVED]),
             )  # fmt: skip
-            session.add(row)
-            session.flush()
+            rows.append(row)
+        session.add_all(rows)
+        session.flush()
+        for row in rows:
+            coach = row.coach_id
             if row.consent_given:
                 session.add(Consent(participant_id=row.id, given=True,
                                     notice_version=DEMO_NOTICE_VERSION, recorded_at=now,

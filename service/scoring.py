@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from matching import Matcher
@@ -163,6 +163,14 @@ _V_COLUMNS = (
 )  # fmt: skip
 
 
+_C = IndexChange.__table__
+_CHANGES = (
+    select(_C.c.seq, _C.c.kind, _C.c.object_id)
+    .where(_C.c.seq > bindparam("seq"))
+    .order_by(_C.c.seq)
+)
+
+
 def record_change(session: Session, kind: str, object_id: int) -> IndexChange:
     """Add a change record for ``kind`` ``object_id`` to the session's transaction."""
     change = IndexChange(kind=kind, object_id=object_id)
@@ -248,26 +256,41 @@ class ScoringIndex:
             self._gaps.clear()
             self._own.clear()
 
-    def sync(self) -> None:
+    def sync(self, session: Session | None = None) -> None:
         """Apply changes other processes committed since the last call.
 
         One indexed query when nothing changed; otherwise the changed rows only. Loads
         the index first if it was never loaded (or lost with the database).
+
+        Parameters
+        ----------
+        session : Session, optional
+            Read with this session (a request's, before it writes anything); its
+            transaction is left open. A short session of its own otherwise.
         """
         if self.matcher is None:
             self.load()
             return
-        with self._lock, self._sessions() as session:
-            condition = IndexChange.seq > self.last_seq
+        if session is None:
+            with self._sessions() as own:
+                self._sync(own)
+        else:
+            self._sync(session)
+
+    def _sync(self, session: Session) -> None:
+        with self._lock:
             if self._gaps:
-                condition = or_(condition, IndexChange.seq.in_(list(self._gaps)))
-            rows = session.execute(
-                select(IndexChange.seq, IndexChange.kind, IndexChange.object_id)
-                .where(condition)
-                .order_by(IndexChange.seq)
-            ).all()
+                condition = or_(
+                    IndexChange.seq > self.last_seq, IndexChange.seq.in_(list(self._gaps))
+                )
+                rows = session.execute(
+                    select(IndexChange.seq, IndexChange.kind, IndexChange.object_id)
+                    .where(condition)
+                    .order_by(IndexChange.seq)
+                ).all()
+            else:
+                rows = session.connection().execute(_CHANGES, {"seq": self.last_seq}).all()
             if not rows:
-                session.rollback()
                 self._expire_gaps()
                 return
             participant_ids: set[int] = set()
@@ -286,7 +309,6 @@ class ScoringIndex:
                 (participant_ids if kind == PARTICIPANT else vacancy_ids).add(object_id)
             self.last_seq = newest
             self._refresh(session, participant_ids, vacancy_ids)
-            session.rollback()
             self._expire_gaps()
 
     def _expire_gaps(self) -> None:

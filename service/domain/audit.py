@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from service.db_helpers import insert_ignore
@@ -57,16 +57,17 @@ def _canonical(data: Any) -> bytes:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def entry_hash(prev_hash: str, entry: AuditEntry) -> str:
-    """Return the chain hash of ``entry`` following ``prev_hash``."""
+def entry_hash(prev_hash: str, entry: AuditEntry | Mapping[str, Any]) -> str:
+    """Return the chain hash of ``entry`` (a row or its column mapping) after ``prev_hash``."""
+    get = entry.get if isinstance(entry, Mapping) else lambda key: getattr(entry, key)
     body = {
-        "seq": entry.seq,
-        "at": entry.at.isoformat(timespec="microseconds"),
-        "actor": entry.actor,
-        "action": entry.action,
-        "participants": list(entry.participants or []),
-        "model_version": entry.model_version,
-        "payload": entry.payload,
+        "seq": get("seq"),
+        "at": get("at").isoformat(timespec="microseconds"),
+        "actor": get("actor"),
+        "action": get("action"),
+        "participants": list(get("participants") or []),
+        "model_version": get("model_version"),
+        "payload": get("payload"),
     }
     return hashlib.sha256(prev_hash.encode() + _canonical(body)).hexdigest()
 
@@ -96,6 +97,12 @@ def _hmac(key: bytes, text: str) -> str:
     return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:32]
 
 
+_K = PseudonymKey.__table__
+_KEYS = select(_K.c.participant_id, _K.c.key).where(
+    _K.c.participant_id.in_(bindparam("ids", expanding=True))
+)
+
+
 def participant_pseudonyms(
     session: Session, participant_ids: Sequence[int], *, create: bool = True
 ) -> dict[int, str]:
@@ -106,13 +113,8 @@ def participant_pseudonyms(
     ids = sorted(set(participant_ids))
     if not ids:
         return {}
-    keys = dict(
-        session.execute(
-            select(PseudonymKey.participant_id, PseudonymKey.key).where(
-                PseudonymKey.participant_id.in_(ids)
-            )
-        ).all()
-    )
+    connection = session.connection()
+    keys = dict(connection.execute(_KEYS, {"ids": ids}).all())
     missing = [i for i in ids if i not in keys]
     if missing and create:
         insert_ignore(
@@ -120,14 +122,16 @@ def participant_pseudonyms(
             PseudonymKey,
             [{"participant_id": i, "key": secrets.token_hex(32)} for i in missing],
         )
-        keys.update(
-            session.execute(
-                select(PseudonymKey.participant_id, PseudonymKey.key).where(
-                    PseudonymKey.participant_id.in_(missing)
-                )
-            ).all()
-        )
+        keys.update(connection.execute(_KEYS, {"ids": missing}).all())
     return {i: _hmac(bytes.fromhex(keys[i]), f"participant:{i}") for i in ids if i in keys}
+
+
+_HEAD = AuditHead.__table__
+_ADVANCE_HEAD = (
+    update(_HEAD).where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq + 1)
+    .returning(_HEAD.c.seq, _HEAD.c.hash)
+)  # fmt: skip
+_SET_HEAD_HASH = update(_HEAD).where(_HEAD.c.id == 1).values(hash=bindparam("hash"))
 
 
 class AuditLog:
@@ -157,32 +161,34 @@ class AuditLog:
         participant_ids: Iterable[int] = (),
         model_version: str | None = None,
         payload: Mapping[str, Any] | None = None,
-    ) -> AuditEntry:
+    ) -> dict[str, Any]:
         """Append one entry in the session's transaction (the caller commits).
 
-        Updating the head row first takes the write lock on every database, so
-        concurrent appends form one chain. ``payload`` must hold identifiers and
-        numbers only: ids of participants in it are replaced by the caller with
-        pseudonyms, and free text never goes in.
+        Updating the head row takes the write lock on every database, so concurrent
+        appends form one chain; it is done last, just before the insert, to hold the
+        lock briefly. ``payload`` must hold identifiers and numbers only (participants
+        as pseudonyms), never names or free text.
+
+        Returns
+        -------
+        dict
+            The entry's columns.
         """
-        session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1))
-        seq, prev = session.execute(
-            select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)
-        ).one()
         pseudonyms = participant_pseudonyms(session, list(participant_ids))
-        entry = AuditEntry(
-            seq=seq,
-            at=utcnow(),
-            actor=self.actor(actor_id),
-            action=action,
-            participants=[pseudonyms[i] for i in sorted(pseudonyms)],
-            model_version=model_version,
-            payload=jsonable(dict(payload or {})),
-            prev_hash=prev,
-        )
-        entry.hash = entry_hash(prev, entry)
-        session.add(entry)
-        session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=entry.hash))
+        entry: dict[str, Any] = {
+            "at": utcnow(),
+            "actor": self.actor(actor_id),
+            "action": action,
+            "participants": [pseudonyms[i] for i in sorted(pseudonyms)],
+            "model_version": model_version,
+            "payload": jsonable(dict(payload or {})),
+        }
+        connection = session.connection()
+        seq, prev = connection.execute(_ADVANCE_HEAD).one()
+        entry["seq"], entry["prev_hash"] = seq, prev
+        entry["hash"] = entry_hash(prev, entry)
+        connection.execute(insert(AuditEntry.__table__), entry)
+        connection.execute(_SET_HEAD_HASH, {"hash": entry["hash"]})
         return entry
 
 

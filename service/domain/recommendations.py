@@ -9,18 +9,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from service.auth import Principal, Role
 from service.context import Services
-from service.domain.access import participant_for, vacancy_for
+from service.domain.access import vacancy_for
 from service.domain.audit import participant_pseudonyms
 from service.domain.candidates import candidate_refs
-from service.errors import ConflictError
+from service.errors import ConflictError, NotFoundError
 from service.models import Override, Participant, Release
 
 __all__ = ["COACH_VIEW_NOTE", "participant_matches", "vacancy_candidates"]
+
+_P = Participant.__table__
+_PARTICIPANT_STATE = select(
+    _P.c.coach_id, _P.c.active, _P.c.objects_to_profiling
+).where(_P.c.id == bindparam("id"))
+_OVERRIDES = select(Override.__table__.c.vacancy_id, Override.__table__.c.reason_code).where(
+    Override.__table__.c.participant_id == bindparam("id")
+)
 
 COACH_VIEW_NOTE = (
     "Nur Ihre eigenen Teilnehmenden; ohne Einwilligungs- und Freigabefilter, da dies "
@@ -54,18 +62,18 @@ def participant_matches(
     A participant who objects to profiling gets the vacancies passing the hard filters,
     unranked and unscored.
     """
-    p = participant_for(session, user, participant_id)
-    if not p.active:
+    connection = session.connection()
+    row = connection.execute(_PARTICIPANT_STATE, {"id": participant_id}).first()
+    if row is None or row.coach_id != user.id:
+        raise NotFoundError(f"Teilnehmende:r {participant_id} nicht gefunden")
+    if not row.active:
         raise ConflictError(f"Teilnehmende:r {participant_id} ist inaktiv")
     overrides = [
-        (str(v), code)
-        for v, code in session.execute(
-            select(Override.vacancy_id, Override.reason_code).where(Override.participant_id == p.id)
-        )
+        (str(v), code) for v, code in connection.execute(_OVERRIDES, {"id": participant_id})
     ]
-    ranked = not p.objects_to_profiling
-    session.rollback()
-    services.index.sync()
+    ranked = not row.objects_to_profiling
+    services.index.sync(session)
+    session.rollback()  # no lock is held while scoring
     matcher = services.index.require()
     result = matcher.match_participant(
         str(participant_id), limit=limit, overrides=overrides, ranked=ranked
@@ -124,8 +132,8 @@ def vacancy_candidates(
                 )
             )
         ]
-    session.rollback()
-    services.index.sync()
+    services.index.sync(session)
+    session.rollback()  # no lock is held while scoring
     matcher = services.index.require()
     result = matcher.match_vacancy(
         str(vacancy.id),
