@@ -9,11 +9,12 @@ from typing import Any, Final
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.datastructures import URL
 
 from service.web import labels
 
-__all__ = ["DONE_MESSAGES_DE", "SECURITY_HEADERS", "environment", "render"]
+__all__ = ["DONE_MESSAGES_DE", "SECURITY_HEADERS", "environment", "page_url", "render"]
 
 TEMPLATES: Final = Path(__file__).resolve().parent / "templates"
 
@@ -34,8 +35,7 @@ DONE_MESSAGES_DE: Final = {
     "created": "Gespeichert.",
     "saved": "Änderungen gespeichert.",
     "outcome": "Ergebnis gespeichert.",
-    "release": "Kandidat:in für den Arbeitgeber freigegeben: Name und Kontakt sind jetzt "
-    "sichtbar.",
+    "release": "Kandidat:in für den Arbeitgeber freigegeben: Name und Kontakt sind jetzt sichtbar.",
     "consent_given": "Einwilligung gespeichert.",
     "consent_withdrawn": "Widerruf der Einwilligung gespeichert.",
     "approved": "Für die Vorschlagslisten der Arbeitgeber freigegeben.",
@@ -48,6 +48,11 @@ DONE_MESSAGES_DE: Final = {
     "erased": "Alle Daten der/des Teilnehmenden wurden gelöscht.",
     "signed_out": "Sie sind abgemeldet.",
 }
+
+
+def page_url(request: Request, name: str, **params: Any) -> URL:
+    """The site-relative URL of route ``name`` (no host: right behind any proxy)."""
+    return URL(request.url_for(name, **params).path)
 
 
 def _number(value: float | int | None, digits: int = 0) -> str:
@@ -80,7 +85,6 @@ def environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
         autoescape=select_autoescape(["html"]),
-        undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         auto_reload=False,
@@ -120,6 +124,7 @@ def render(
     done = request.query_params.get("done")
     values: dict[str, Any] = {
         "request": request,
+        "url_for": lambda name, **params: page_url(request, name, **params),
         "user": user,
         "csrf": user.csrf if user is not None else "",
         "done": DONE_MESSAGES_DE.get(done or ""),

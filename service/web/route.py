@@ -24,7 +24,7 @@ from service.errors import (
     ServiceError,
     ServiceUnavailableError,
 )
-from service.web.rendering import render
+from service.web.rendering import page_url, render
 from service.web.security import CsrfError, SignInRequired
 
 __all__ = ["PageRoute", "german_detail", "status_for"]
@@ -45,8 +45,7 @@ _TITLES_DE: Final = {
     503: "Gerade nicht verfügbar",
 }
 _GENERIC_DE: Final = {
-    404: "Diese Seite oder dieser Datensatz existiert nicht – oder gehört nicht zu Ihrem "
-    "Zugang.",
+    404: "Diese Seite oder dieser Datensatz existiert nicht – oder gehört nicht zu Ihrem Zugang.",
     405: "Diese Aktion ist hier nicht möglich.",
     409: "Der Datensatz widerspricht vorhandenen Daten (doppelt oder noch verwendet).",
     413: "Die Datei oder das Formular ist zu groß.",
@@ -111,7 +110,7 @@ class PageRoute(APIRoute):
                 if request.url.query:
                     target += "?" + request.url.query
                 response = RedirectResponse(
-                    request.url_for("signin_form").include_query_params(next=target),
+                    page_url(request, "signin_form").include_query_params(next=target),
                     status_code=303,
                 )
                 return response
@@ -136,4 +135,3 @@ class PageRoute(APIRoute):
                 return error_page(request, status_for(exc), german_detail(exc))
 
         return page_handler
-

@@ -163,9 +163,7 @@ async def _checked_form(request: Request) -> FormData:
     form = await request.form()
     token = request.cookies.get(COOKIE_NAME, "")
     sent = form.get(CSRF_FIELD)
-    if not token or not isinstance(sent, str) or not hmac.compare_digest(
-        sent, csrf_token(token)
-    ):
+    if not token or not isinstance(sent, str) or not hmac.compare_digest(sent, csrf_token(token)):
         raise CsrfError(
             "Das Formular ist abgelaufen oder stammt nicht von dieser Seite. "
             "Bitte laden Sie die Seite neu und versuchen Sie es erneut."

@@ -1,0 +1,282 @@
+"""The coach's pages through TestClient: sign-in, list, form, ranked list, decisions."""
+
+from __future__ import annotations
+
+import re
+
+from service.web.labels import NOTICE_VERSION
+from service.web.security import COOKIE_NAME
+from tests.web.conftest import World, csrf_of
+
+
+def _participant_form(csrf: str, **changes: object) -> dict[str, object]:
+    form: dict[str, object] = {
+        "csrf_token": csrf, "name": "Olena Petrenko", "contact": "0521 123456",
+        "postcode": "33605", "skill": ["Kasse bedienen"], "skills_text": "Regale auffüllen",
+        "lang_0": "de", "level_0": "B1", "lang_1": "uk", "level_1": "native",
+        "mode": ["walk", "transit"], "hours_min": "20", "hours_max": "35",
+        "shift": ["early", "day"], "work_permit": "yes",
+    }  # fmt: skip
+    form.update(changes)
+    return form
+
+
+def test_signin_sets_a_strict_httponly_cookie_and_signout_clears_it(world: World) -> None:
+    client = world.anonymous()
+    page = client.get("/web/coach")
+    assert page.url.path == "/web/signin"
+    assert 'lang="de"' in page.text and "Zugangsschlüssel" in page.text
+    response = client.post("/web/signin", data={"token": world.tokens["coach1"]},
+                           follow_redirects=False)  # fmt: skip
+    assert response.status_code == 303
+    assert response.headers["location"] == "/web/coach"
+    cookie = response.headers["set-cookie"]
+    assert f"{COOKIE_NAME}=" in cookie
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
+    home = client.get("/web/coach")
+    assert home.status_code == 200 and "Meine Teilnehmenden" in home.text
+    assert "no-store" in home.headers["cache-control"]
+    assert "default-src 'self'" in home.headers["content-security-policy"]
+    out = client.post("/web/signout", data={"csrf_token": csrf_of(home.text)},
+                      follow_redirects=False)  # fmt: skip
+    assert out.status_code == 303
+    assert COOKIE_NAME not in client.cookies
+    assert client.get("/web/coach").url.path == "/web/signin"
+
+
+def test_a_wrong_or_revoked_token_is_refused_in_german(world: World) -> None:
+    client = world.anonymous()
+    response = client.post("/web/signin", data={"token": "falsch"})
+    assert response.status_code == 401
+    assert "unbekannt oder widerrufen" in response.text
+    world.api("GET", "/me", "coach1")
+    signed_in = world.browser("coach1")
+    from service.auth import revoke_user
+
+    with world.app.state.db.session() as session:
+        revoke_user(session, "coach1")
+    assert signed_in.get("/web/coach").url.path == "/web/signin"
+
+
+def test_signin_keeps_the_page_asked_for_but_never_leaves_the_site(world: World) -> None:
+    client = world.anonymous()
+    first = client.get("/web/coach?q=Ay", follow_redirects=False)
+    assert first.status_code == 303
+    assert "next=" in first.headers["location"]
+    response = client.post("/web/signin", follow_redirects=False,
+                           data={"token": world.tokens["coach1"], "next": "/web/coach?q=Ay"})  # fmt: skip
+    assert response.headers["location"] == "/web/coach?q=Ay"
+    other = world.anonymous().post("/web/signin", follow_redirects=False,
+                                   data={"token": world.tokens["coach1"],
+                                         "next": "https://evil.example/"})  # fmt: skip
+    assert other.headers["location"] == "/web/coach"
+
+
+def test_the_list_shows_own_participants_only_and_searches(world: World) -> None:
+    world.participant("coach1", name="Ayşe Kaya")
+    world.participant("coach1", name="Bogdan Nowak", home={"postcode": "33609"})
+    world.participant("coach2", name="Fremde Person")
+    client = world.browser("coach1")
+    page = client.get("/web/coach").text
+    assert "Ayşe Kaya" in page and "Bogdan Nowak" in page
+    assert "Fremde Person" not in page
+    found = client.get("/web/coach", params={"q": "bogd"}).text
+    assert "Bogdan Nowak" in found and "Ayşe Kaya" not in found
+    by_postcode = client.get("/web/coach", params={"q": "33609"}).text
+    assert "Bogdan Nowak" in by_postcode and "Ayşe Kaya" not in by_postcode
+    assert "Niemand gefunden" in client.get("/web/coach", params={"q": "Fremde"}).text
+
+
+def test_another_coachs_participant_answers_404_everywhere(world: World) -> None:
+    theirs = world.participant("coach2", name="Fremde Person")
+    vacancy = world.vacancy()
+    client = world.browser("coach1")
+    csrf = csrf_of(client.get("/web/coach").text)
+    for path in (f"/web/coach/participants/{theirs}", f"/web/coach/participants/{theirs}/edit"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert "Nicht gefunden" in response.text and "Fremde Person" not in response.text
+    for action, data in (("outcomes", {"vacancy_id": vacancy, "status": "applied"}),
+                         ("releases", {"vacancy_id": vacancy}), ("consent", {"given": "yes"}),
+                         ("approval", {"approved": "yes"}), ("objection", {"objects": "yes"})):  # fmt: skip
+        response = client.post(f"/web/coach/participants/{theirs}/{action}",
+                               data={"csrf_token": csrf, **data})  # fmt: skip
+        assert response.status_code == 404, action
+    assert client.get("/web/coach/participants/999999").status_code == 404
+
+
+def test_a_form_without_csrf_token_or_from_another_site_is_refused(world: World) -> None:
+    client = world.browser("coach1")
+    csrf = csrf_of(client.get("/web/coach/participants/new").text)
+    missing = client.post("/web/coach/participants", data=_participant_form(""))
+    assert missing.status_code == 403
+    assert "Formular ist abgelaufen" in missing.text
+    wrong = client.post("/web/coach/participants", data=_participant_form("0" * 64))
+    assert wrong.status_code == 403
+    foreign = client.post("/web/coach/participants", data=_participant_form(csrf),
+                          headers={"Origin": "https://evil.example"})  # fmt: skip
+    assert foreign.status_code == 403 and "fremden Seite" in foreign.text
+    # Another user's CSRF token does not fit this session.
+    other = world.browser("coach2")
+    other_csrf = csrf_of(other.get("/web/coach").text)
+    assert client.post("/web/coach/participants",
+                       data=_participant_form(other_csrf)).status_code == 403  # fmt: skip
+    assert world.api("GET", "/participants", "coach1")["total"] == 0
+    same_site = client.post("/web/coach/participants", data=_participant_form(csrf),
+                            headers={"Origin": "http://testserver"}, follow_redirects=False)  # fmt: skip
+    assert same_site.status_code == 303
+
+
+def test_creating_a_participant_stores_what_the_form_says(world: World) -> None:
+    client = world.browser("coach1")
+    csrf = csrf_of(client.get("/web/coach/participants/new").text)
+    response = client.post("/web/coach/participants", follow_redirects=False,
+                           data=_participant_form(csrf, consent="on", max_commute_minutes="45",
+                                                  expected_0="B2", by_0="2027-03-01"))  # fmt: skip
+    assert response.status_code == 303
+    pid = int(re.search(r"/participants/(\d+)", response.headers["location"]).group(1))
+    stored = world.api("GET", f"/participants/{pid}", "coach1")
+    assert stored["name"] == "Olena Petrenko"
+    assert [s["input"] for s in stored["skills"]] == ["Kasse bedienen", "Regale auffüllen"]
+    assert stored["languages"] == [
+        {"language": "de", "level": "B1", "expected_level": "B2", "expected_by": "2027-03-01"},
+        {"language": "uk", "level": "native"},
+    ]
+    assert stored["max_commute_minutes"] == 45
+    assert stored["hours_per_week"] == {"min": 20.0, "max": 35.0}
+    assert stored["consent_given"] is True
+    export = world.api("GET", f"/participants/{pid}/export", "coach1")
+    assert export["consents"][0]["notice_version"] == NOTICE_VERSION
+    page = client.get(response.headers["location"])
+    assert "Gespeichert." in page.text and "Einwilligung erteilt" in page.text
+
+
+def test_form_errors_are_german_and_keep_what_was_typed(world: World) -> None:
+    client = world.browser("coach1")
+    csrf = csrf_of(client.get("/web/coach/participants/new").text)
+    response = client.post("/web/coach/participants",
+                           data=_participant_form(csrf, postcode="3360", hours_min="30",
+                                                  hours_max="20", name=""))  # fmt: skip
+    assert response.status_code == 422
+    text = response.text
+    assert "Bitte prüfen Sie die markierten Angaben" in text
+    assert "fünfstellige Postleitzahl" in text
+    assert "Bitte ausfüllen." in text
+    assert 'value="0521 123456"' in text  # kept
+    assert 'aria-invalid="true"' in text
+    again = client.post("/web/coach/participants",
+                        data=_participant_form(csrf, hours_min="30", hours_max="20"))  # fmt: skip
+    assert "Mindeststunden dürfen die Höchststunden nicht übersteigen" in again.text
+    unknown = client.post("/web/coach/participants",
+                          data=_participant_form(csrf, postcode="", quarter="Atlantis"))  # fmt: skip
+    assert unknown.status_code == 422
+    assert "Der Ort ist unbekannt" in unknown.text
+    assert world.api("GET", "/participants", "coach1")["total"] == 0
+
+
+def test_editing_changes_the_participant(world: World) -> None:
+    pid = world.participant("coach1")
+    client = world.browser("coach1")
+    form_page = client.get(f"/web/coach/participants/{pid}/edit").text
+    assert 'value="Ayşe Kaya"' in form_page and "Kasse bedienen" in form_page
+    response = client.post(f"/web/coach/participants/{pid}/edit", follow_redirects=False,
+                           data=_participant_form(csrf_of(form_page), name="Ayşe Yılmaz",
+                                                  active="on"))  # fmt: skip
+    assert response.status_code == 303
+    assert world.api("GET", f"/participants/{pid}", "coach1")["name"] == "Ayşe Yılmaz"
+
+
+def test_the_ranked_list_shows_factors_reasons_and_what_was_left_out(world: World) -> None:
+    pid = world.participant("coach1")
+    near = world.vacancy(title="Kassierer:in Markt")
+    world.vacancy(title="Lagerhelfer:in Nacht", shifts=["night"])
+    world.vacancy(title="Bürokraft C1", languages=[{"language": "de", "level": "C1"}])
+    client = world.browser("coach1")
+    page = client.get(f"/web/coach/participants/{pid}").text
+    ranked, _, left_out = page.partition('id="left-out"')
+    assert "Passende Stellen" in ranked and "Kassierer:in Markt" in ranked
+    assert f'id="v{near}"' in ranked
+    for label in ("Kompetenzen", "Beruf", "Sprache", "Arbeitsweg", "Arbeitszeit"):
+        assert f"<dt>{label}</dt>" in ranked
+    assert re.search(r'class="value">\d,\d\d<', ranked)  # factor values as text
+    assert "Kernkompetenzen vorhanden" in ranked and "Vorhanden:" in ranked
+    assert re.search(r"\d+ Min\. (zu Fuß|mit dem Rad|mit Bus und Bahn)", ranked)
+    assert "gefordert A2" in ranked and "erfüllt" in ranked
+    assert "Schichten passen nicht" in left_out and "Lagerhelfer:in Nacht" in left_out
+    assert "Sprachniveau zu niedrig" in left_out and "Bürokraft C1" in left_out
+    assert "Filter übergehen" in left_out
+    assert "http://data.europa.eu" not in page.replace('value="http://data.europa.eu', "")
+
+
+def test_outcome_release_and_the_decisions_are_recorded(world: World) -> None:
+    pid = world.participant("coach1")
+    vid = world.vacancy()
+    client = world.browser("coach1")
+    page = client.get(f"/web/coach/participants/{pid}").text
+    csrf = csrf_of(page)
+    assert "Freigabe an den Arbeitgeber erst nach Einwilligung möglich" in page
+    refused = client.post(f"/web/coach/participants/{pid}/releases",
+                          data={"csrf_token": csrf, "vacancy_id": vid})  # fmt: skip
+    assert refused.status_code == 409 and "Ohne Einwilligung" in refused.text
+    done = client.post(f"/web/coach/participants/{pid}/outcomes",
+                       data={"csrf_token": csrf, "vacancy_id": vid, "status": "applied",
+                             "reason": "Bewerbung abgeschickt"})  # fmt: skip
+    assert done.status_code == 200 and "Ergebnis gespeichert." in done.text
+    assert "Letztes Ergebnis: <strong>beworben</strong>" in done.text
+    for action, data, message in (
+        ("consent", {"given": "yes"}, "Einwilligung gespeichert."),
+        ("approval", {"approved": "yes"}, "Für die Vorschlagslisten der Arbeitgeber freigegeben."),
+        ("releases", {"vacancy_id": vid}, "Name und Kontakt sind jetzt sichtbar."),
+    ):
+        response = client.post(f"/web/coach/participants/{pid}/{action}",
+                               data={"csrf_token": csrf, **data})  # fmt: skip
+        assert response.status_code == 200 and message in response.text, action
+    stored = world.api("GET", f"/participants/{pid}", "coach1")
+    assert stored["consent_given"] and stored["approved"]
+    releases = world.api("GET", "/releases", "employer1")["items"]
+    assert [r["name"] for r in releases] == ["Ayşe Kaya"]
+    objection = client.post(f"/web/coach/participants/{pid}/objection",
+                            data={"csrf_token": csrf, "objects": "yes"})  # fmt: skip
+    assert "ohne Rangfolge" in objection.text and "Widerspruch gegen Profilbildung" in objection.text
+    assert world.api("GET", f"/participants/{pid}", "coach1")["objects_to_profiling"] is True
+
+
+def test_a_filter_can_be_overridden_with_a_reason(world: World) -> None:
+    pid = world.participant("coach1")
+    vid = world.vacancy(title="Bürokraft C1", languages=[{"language": "de", "level": "C1"}])
+    client = world.browser("coach1")
+    csrf = csrf_of(client.get(f"/web/coach/participants/{pid}").text)
+    empty = client.post(f"/web/coach/participants/{pid}/overrides",
+                        data={"csrf_token": csrf, "vacancy_id": vid,
+                              "reason_code": "language_too_low", "reason": " "})  # fmt: skip
+    assert empty.status_code == 422 and "Bitte einen Grund" in empty.text
+    response = client.post(f"/web/coach/participants/{pid}/overrides",
+                           data={"csrf_token": csrf, "vacancy_id": vid,
+                                 "reason_code": "language_too_low",
+                                 "reason": "Betrieb bietet Sprachkurs"})  # fmt: skip
+    assert response.status_code == 200
+    ranked = response.text.partition('id="left-out"')[0]
+    assert "Bürokraft C1" in ranked and "Filter übergangen: Sprachniveau zu niedrig" in ranked
+    assert "Betrieb bietet Sprachkurs" in response.text
+
+
+def test_objection_to_profiling_shows_an_unranked_list(world: World) -> None:
+    pid = world.participant("coach1", objects_to_profiling=True)
+    world.vacancy()
+    page = world.browser("coach1").get(f"/web/coach/participants/{pid}").text
+    assert "ohne Rangfolge" in page and "nicht nach Eignung" in page
+    assert 'class="rank"' not in page
+
+
+def test_skill_suggestions_put_german_labels_first(world: World) -> None:
+    client = world.browser("coach1")
+    items = client.get("/web/suggest/skills", params={"q": "Stap"}).json()["items"]
+    assert items and items[0]["label"] == "Stapler fahren"
+    flags = [i["german"] for i in items]
+    assert flags == sorted(flags, reverse=True)
+    occupations = client.get("/web/suggest/occupations", params={"q": "Lagerarb"}).json()
+    uri = occupations["items"][0]["uri"]
+    skills = client.get("/web/suggest/occupation-skills", params={"uri": uri}).json()["items"]
+    assert skills and skills[0]["essential"] is True
+    assert client.get("/web/suggest/skills", params={"q": " "}).json() == {"items": []}
+    assert world.anonymous().get("/web/suggest/skills?q=Stap").url.path == "/web/signin"
