@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import fisher_exact
 
-from matching.errors import InvalidInputError
+from matching.errors import InvalidInputError, NotFittedError
 from matching.matcher import Matcher
 from matching.ranking import top_k
 from matching.schema import P, V
@@ -103,7 +103,9 @@ def shortlist_exposure(
     """
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise InvalidInputError(f"k must be a positive integer, got {k!r}", field="k")
-    state = matcher.state_ if hasattr(matcher, "state_") else matcher._state()
+    if not hasattr(matcher, "state_"):
+        raise NotFittedError("the matcher has no index yet; call fit() first")
+    state = matcher.state_
     scorer = scorer if scorer is not None else matcher.scorer_
     participant_ids = state.participants.block.ids
     alive = state.participants.alive

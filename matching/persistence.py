@@ -179,10 +179,9 @@ def save_model(
                                 field="training_data_hash")
     import joblib
 
-    saved = copy.deepcopy(model)
-    model_version = f"{name}/{version}"
+    saved: Any = copy.deepcopy(model)
     if hasattr(saved, "get_params") and "model_version" in saved.get_params():
-        saved.set_params(model_version=model_version)
+        saved.set_params(model_version=f"{name}/{version}")
     if not isinstance(saved, Scorer):
         raise InvalidInputError(
             "model must be a fitted scorer with version, score() and contributions()",

@@ -188,9 +188,9 @@ def _check_args(
             f"{', '.join(MONITORING_ATTRIBUTES)}, got {biased_against!r}",
             field="biased_against",
         )
-    for name, value in (("n_rounds", n_rounds), ("list_size", list_size)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise InvalidInputError(f"{name} must be a positive integer, got {value!r}",
+    for name, count in (("n_rounds", n_rounds), ("list_size", list_size)):
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise InvalidInputError(f"{name} must be a positive integer, got {count!r}",
                                     field=name)
     for name, value in (("activity", activity), ("monitoring_consent", monitoring_consent)):
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:

@@ -20,7 +20,7 @@ held-out, later outcomes. ``docs/LEARNING.md`` explains every choice.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from itertools import pairwise
 from types import MappingProxyType
 from typing import Any, Final
@@ -737,19 +737,19 @@ def evaluate_scorers(
     participants, vacancies, grades = _queries(rows)
     factors = rows[list(FACTORS)].to_numpy(dtype=np.float32)
     label = (grades > 0).astype(np.float64)
-    relevance: dict[str, dict[str, float]] = {}
+    relevance: dict[Hashable, dict[Hashable, float]] = {}
     for p, v, g in zip(participants, vacancies, grades, strict=True):
         relevance.setdefault(p, {})[v] = g
     per_query: dict[str, dict[str, float]] = {}
-    records = {}
+    records: dict[str, dict[str, Any]] = {}
     for name in names:
         scorer = scorers[name]
         scores = np.asarray(scorer.score(factors), dtype=np.float64)
         order = np.lexsort((vacancies, -scores, participants))
-        rankings: dict[str, list[str]] = {}
+        rankings: dict[Hashable, list[Hashable]] = {}
         for p, v in zip(participants[order], vacancies[order], strict=True):
             rankings.setdefault(p, []).append(v)
-        metrics = evaluate_rankings(rankings, relevance, k=k)
+        metrics: dict[str, Any] = dict(evaluate_rankings(rankings, relevance, k=k))
         per_query[name] = _per_query_ndcg(participants, vacancies, grades, scores, k)
         values = np.fromiter(per_query[name].values(), dtype=np.float64)
         prob, calibrated = scorer_probabilities(scorer, factors)
