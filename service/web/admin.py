@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Query, Request
@@ -241,7 +242,8 @@ def admin_import_run(
     coach = str(form.get("coach") or "") or None
     try:
         rows = read_table(upload.file.read(), upload.filename)
-    except ValidationFailedError:
+    except (ValidationFailedError, zipfile.BadZipFile):
+        # read_table does not wrap a damaged XLSX (BadZipFile) in its own error yet.
         message = "Die Datei lässt sich nicht lesen (CSV in UTF-8 oder XLSX)."
         return _import_page(request, user, session, status_code=422, error=message)
     report = import_rows(session, services, kind=kind, rows=rows,

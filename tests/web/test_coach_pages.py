@@ -11,12 +11,22 @@ from tests.web.conftest import World, csrf_of
 
 def _participant_form(csrf: str, **changes: object) -> dict[str, object]:
     form: dict[str, object] = {
-        "csrf_token": csrf, "name": "Olena Petrenko", "contact": "0521 123456",
-        "postcode": "33605", "skill": ["Kasse bedienen"], "skills_text": "Regale auffüllen",
-        "lang_0": "de", "level_0": "B1", "lang_1": "uk", "level_1": "native",
-        "mode": ["walk", "transit"], "hours_min": "20", "hours_max": "35",
-        "shift": ["early", "day"], "work_permit": "yes",
-    }  # fmt: skip
+        "csrf_token": csrf,
+        "name": "Olena Petrenko",
+        "contact": "0521 123456",
+        "postcode": "33605",
+        "skill": ["Kasse bedienen"],
+        "skills_text": "Regale auffüllen",
+        "lang_0": "de",
+        "level_0": "B1",
+        "lang_1": "uk",
+        "level_1": "native",
+        "mode": ["walk", "transit"],
+        "hours_min": "20",
+        "hours_max": "35",
+        "shift": ["early", "day"],
+        "work_permit": "yes",
+    }
     form.update(changes)
     return form
 
@@ -26,8 +36,9 @@ def test_signin_sets_a_strict_httponly_cookie_and_signout_clears_it(world: World
     page = client.get("/web/coach")
     assert page.url.path == "/web/signin"
     assert 'lang="de"' in page.text and "Zugangsschlüssel" in page.text
-    response = client.post("/web/signin", data={"token": world.tokens["coach1"]},
-                           follow_redirects=False)  # fmt: skip
+    response = client.post(
+        "/web/signin", data={"token": world.tokens["coach1"]}, follow_redirects=False
+    )
     assert response.status_code == 303
     assert response.headers["location"] == "/web/coach"
     cookie = response.headers["set-cookie"]
@@ -37,8 +48,9 @@ def test_signin_sets_a_strict_httponly_cookie_and_signout_clears_it(world: World
     assert home.status_code == 200 and "Meine Teilnehmenden" in home.text
     assert "no-store" in home.headers["cache-control"]
     assert "default-src 'self'" in home.headers["content-security-policy"]
-    out = client.post("/web/signout", data={"csrf_token": csrf_of(home.text)},
-                      follow_redirects=False)  # fmt: skip
+    out = client.post(
+        "/web/signout", data={"csrf_token": csrf_of(home.text)}, follow_redirects=False
+    )
     assert out.status_code == 303
     assert COOKIE_NAME not in client.cookies
     assert client.get("/web/coach").url.path == "/web/signin"
@@ -63,12 +75,17 @@ def test_signin_keeps_the_page_asked_for_but_never_leaves_the_site(world: World)
     first = client.get("/web/coach?q=Ay", follow_redirects=False)
     assert first.status_code == 303
     assert "next=" in first.headers["location"]
-    response = client.post("/web/signin", follow_redirects=False,
-                           data={"token": world.tokens["coach1"], "next": "/web/coach?q=Ay"})  # fmt: skip
+    response = client.post(
+        "/web/signin",
+        follow_redirects=False,
+        data={"token": world.tokens["coach1"], "next": "/web/coach?q=Ay"},
+    )
     assert response.headers["location"] == "/web/coach?q=Ay"
-    other = world.anonymous().post("/web/signin", follow_redirects=False,
-                                   data={"token": world.tokens["coach1"],
-                                         "next": "https://evil.example/"})  # fmt: skip
+    other = world.anonymous().post(
+        "/web/signin",
+        follow_redirects=False,
+        data={"token": world.tokens["coach1"], "next": "https://evil.example/"},
+    )
     assert other.headers["location"] == "/web/coach"
 
 
@@ -96,11 +113,16 @@ def test_another_coachs_participant_answers_404_everywhere(world: World) -> None
         response = client.get(path)
         assert response.status_code == 404, path
         assert "Nicht gefunden" in response.text and "Fremde Person" not in response.text
-    for action, data in (("outcomes", {"vacancy_id": vacancy, "status": "applied"}),
-                         ("releases", {"vacancy_id": vacancy}), ("consent", {"given": "yes"}),
-                         ("approval", {"approved": "yes"}), ("objection", {"objects": "yes"})):  # fmt: skip
-        response = client.post(f"/web/coach/participants/{theirs}/{action}",
-                               data={"csrf_token": csrf, **data})  # fmt: skip
+    for action, data in (
+        ("outcomes", {"vacancy_id": vacancy, "status": "applied"}),
+        ("releases", {"vacancy_id": vacancy}),
+        ("consent", {"given": "yes"}),
+        ("approval", {"approved": "yes"}),
+        ("objection", {"objects": "yes"}),
+    ):
+        response = client.post(
+            f"/web/coach/participants/{theirs}/{action}", data={"csrf_token": csrf, **data}
+        )
         assert response.status_code == 404, action
     assert client.get("/web/coach/participants/999999").status_code == 404
 
@@ -113,26 +135,39 @@ def test_a_form_without_csrf_token_or_from_another_site_is_refused(world: World)
     assert "Formular ist abgelaufen" in missing.text
     wrong = client.post("/web/coach/participants", data=_participant_form("0" * 64))
     assert wrong.status_code == 403
-    foreign = client.post("/web/coach/participants", data=_participant_form(csrf),
-                          headers={"Origin": "https://evil.example"})  # fmt: skip
+    foreign = client.post(
+        "/web/coach/participants",
+        data=_participant_form(csrf),
+        headers={"Origin": "https://evil.example"},
+    )
     assert foreign.status_code == 403 and "fremden Seite" in foreign.text
     # Another user's CSRF token does not fit this session.
     other = world.browser("coach2")
     other_csrf = csrf_of(other.get("/web/coach").text)
-    assert client.post("/web/coach/participants",
-                       data=_participant_form(other_csrf)).status_code == 403  # fmt: skip
+    assert (
+        client.post("/web/coach/participants", data=_participant_form(other_csrf)).status_code
+        == 403
+    )
     assert world.api("GET", "/participants", "coach1")["total"] == 0
-    same_site = client.post("/web/coach/participants", data=_participant_form(csrf),
-                            headers={"Origin": "http://testserver"}, follow_redirects=False)  # fmt: skip
+    same_site = client.post(
+        "/web/coach/participants",
+        data=_participant_form(csrf),
+        headers={"Origin": "http://testserver"},
+        follow_redirects=False,
+    )
     assert same_site.status_code == 303
 
 
 def test_creating_a_participant_stores_what_the_form_says(world: World) -> None:
     client = world.browser("coach1")
     csrf = csrf_of(client.get("/web/coach/participants/new").text)
-    response = client.post("/web/coach/participants", follow_redirects=False,
-                           data=_participant_form(csrf, consent="on", max_commute_minutes="45",
-                                                  expected_0="B2", by_0="2027-03-01"))  # fmt: skip
+    response = client.post(
+        "/web/coach/participants",
+        follow_redirects=False,
+        data=_participant_form(
+            csrf, consent="on", max_commute_minutes="45", expected_0="B2", by_0="2027-03-01"
+        ),
+    )
     assert response.status_code == 303
     pid = int(re.search(r"/participants/(\d+)", response.headers["location"]).group(1))
     stored = world.api("GET", f"/participants/{pid}", "coach1")
@@ -154,9 +189,10 @@ def test_creating_a_participant_stores_what_the_form_says(world: World) -> None:
 def test_form_errors_are_german_and_keep_what_was_typed(world: World) -> None:
     client = world.browser("coach1")
     csrf = csrf_of(client.get("/web/coach/participants/new").text)
-    response = client.post("/web/coach/participants",
-                           data=_participant_form(csrf, postcode="3360", hours_min="30",
-                                                  hours_max="20", name=""))  # fmt: skip
+    response = client.post(
+        "/web/coach/participants",
+        data=_participant_form(csrf, postcode="3360", hours_min="30", hours_max="20", name=""),
+    )
     assert response.status_code == 422
     text = response.text
     assert "Bitte prüfen Sie die markierten Angaben" in text
@@ -164,11 +200,13 @@ def test_form_errors_are_german_and_keep_what_was_typed(world: World) -> None:
     assert "Bitte ausfüllen." in text
     assert 'value="0521 123456"' in text  # kept
     assert 'aria-invalid="true"' in text
-    again = client.post("/web/coach/participants",
-                        data=_participant_form(csrf, hours_min="30", hours_max="20"))  # fmt: skip
+    again = client.post(
+        "/web/coach/participants", data=_participant_form(csrf, hours_min="30", hours_max="20")
+    )
     assert "Mindeststunden dürfen die Höchststunden nicht übersteigen" in again.text
-    unknown = client.post("/web/coach/participants",
-                          data=_participant_form(csrf, postcode="", quarter="Atlantis"))  # fmt: skip
+    unknown = client.post(
+        "/web/coach/participants", data=_participant_form(csrf, postcode="", quarter="Atlantis")
+    )
     assert unknown.status_code == 422
     assert "Der Ort ist unbekannt" in unknown.text
     assert world.api("GET", "/participants", "coach1")["total"] == 0
@@ -179,9 +217,11 @@ def test_editing_changes_the_participant(world: World) -> None:
     client = world.browser("coach1")
     form_page = client.get(f"/web/coach/participants/{pid}/edit").text
     assert 'value="Ayşe Kaya"' in form_page and "Kasse bedienen" in form_page
-    response = client.post(f"/web/coach/participants/{pid}/edit", follow_redirects=False,
-                           data=_participant_form(csrf_of(form_page), name="Ayşe Yılmaz",
-                                                  active="on"))  # fmt: skip
+    response = client.post(
+        f"/web/coach/participants/{pid}/edit",
+        follow_redirects=False,
+        data=_participant_form(csrf_of(form_page), name="Ayşe Yılmaz", active="on"),
+    )
     assert response.status_code == 303
     assert world.api("GET", f"/participants/{pid}", "coach1")["name"] == "Ayşe Yılmaz"
 
@@ -215,12 +255,19 @@ def test_outcome_release_and_the_decisions_are_recorded(world: World) -> None:
     page = client.get(f"/web/coach/participants/{pid}").text
     csrf = csrf_of(page)
     assert "Freigabe an den Arbeitgeber erst nach Einwilligung möglich" in page
-    refused = client.post(f"/web/coach/participants/{pid}/releases",
-                          data={"csrf_token": csrf, "vacancy_id": vid})  # fmt: skip
+    refused = client.post(
+        f"/web/coach/participants/{pid}/releases", data={"csrf_token": csrf, "vacancy_id": vid}
+    )
     assert refused.status_code == 409 and "Ohne Einwilligung" in refused.text
-    done = client.post(f"/web/coach/participants/{pid}/outcomes",
-                       data={"csrf_token": csrf, "vacancy_id": vid, "status": "applied",
-                             "reason": "Bewerbung abgeschickt"})  # fmt: skip
+    done = client.post(
+        f"/web/coach/participants/{pid}/outcomes",
+        data={
+            "csrf_token": csrf,
+            "vacancy_id": vid,
+            "status": "applied",
+            "reason": "Bewerbung abgeschickt",
+        },
+    )
     assert done.status_code == 200 and "Ergebnis gespeichert." in done.text
     assert "Letztes Ergebnis: <strong>beworben</strong>" in done.text
     for action, data, message in (
@@ -228,16 +275,20 @@ def test_outcome_release_and_the_decisions_are_recorded(world: World) -> None:
         ("approval", {"approved": "yes"}, "Für die Vorschlagslisten der Arbeitgeber freigegeben."),
         ("releases", {"vacancy_id": vid}, "Name und Kontakt sind jetzt sichtbar."),
     ):
-        response = client.post(f"/web/coach/participants/{pid}/{action}",
-                               data={"csrf_token": csrf, **data})  # fmt: skip
+        response = client.post(
+            f"/web/coach/participants/{pid}/{action}", data={"csrf_token": csrf, **data}
+        )
         assert response.status_code == 200 and message in response.text, action
     stored = world.api("GET", f"/participants/{pid}", "coach1")
     assert stored["consent_given"] and stored["approved"]
     releases = world.api("GET", "/releases", "employer1")["items"]
     assert [r["name"] for r in releases] == ["Ayşe Kaya"]
-    objection = client.post(f"/web/coach/participants/{pid}/objection",
-                            data={"csrf_token": csrf, "objects": "yes"})  # fmt: skip
-    assert "ohne Rangfolge" in objection.text and "Widerspruch gegen Profilbildung" in objection.text
+    objection = client.post(
+        f"/web/coach/participants/{pid}/objection", data={"csrf_token": csrf, "objects": "yes"}
+    )
+    assert (
+        "ohne Rangfolge" in objection.text and "Widerspruch gegen Profilbildung" in objection.text
+    )
     assert world.api("GET", f"/participants/{pid}", "coach1")["objects_to_profiling"] is True
 
 
@@ -246,14 +297,25 @@ def test_a_filter_can_be_overridden_with_a_reason(world: World) -> None:
     vid = world.vacancy(title="Bürokraft C1", languages=[{"language": "de", "level": "C1"}])
     client = world.browser("coach1")
     csrf = csrf_of(client.get(f"/web/coach/participants/{pid}").text)
-    empty = client.post(f"/web/coach/participants/{pid}/overrides",
-                        data={"csrf_token": csrf, "vacancy_id": vid,
-                              "reason_code": "language_too_low", "reason": " "})  # fmt: skip
+    empty = client.post(
+        f"/web/coach/participants/{pid}/overrides",
+        data={
+            "csrf_token": csrf,
+            "vacancy_id": vid,
+            "reason_code": "language_too_low",
+            "reason": " ",
+        },
+    )
     assert empty.status_code == 422 and "Bitte einen Grund" in empty.text
-    response = client.post(f"/web/coach/participants/{pid}/overrides",
-                           data={"csrf_token": csrf, "vacancy_id": vid,
-                                 "reason_code": "language_too_low",
-                                 "reason": "Betrieb bietet Sprachkurs"})  # fmt: skip
+    response = client.post(
+        f"/web/coach/participants/{pid}/overrides",
+        data={
+            "csrf_token": csrf,
+            "vacancy_id": vid,
+            "reason_code": "language_too_low",
+            "reason": "Betrieb bietet Sprachkurs",
+        },
+    )
     assert response.status_code == 200
     ranked = response.text.partition('id="left-out"')[0]
     assert "Bürokraft C1" in ranked and "Filter übergangen: Sprachniveau zu niedrig" in ranked
