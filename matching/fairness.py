@@ -195,6 +195,9 @@ def exposure_by_group(
     columns: Sequence[str] = MONITORING_ATTRIBUTES,
     min_group_size: int = MIN_GROUP_SIZE,
     threshold: float = IMPACT_THRESHOLD,
+    n_boot: int = 400,
+    level: float = 0.9,
+    random_state: int | None = 0,
 ) -> pd.DataFrame:
     """Shortlist exposure per group of each attribute.
 
@@ -210,6 +213,12 @@ def exposure_by_group(
     columns : sequence of str, default :data:`MONITORING_ATTRIBUTES`
     min_group_size : int, default 5
     threshold : float, default 0.8
+    n_boot : int, default 400
+        Bootstrap resamples for the interval of each impact ratio.
+    level : float, default 0.9
+        Coverage of that interval.
+    random_state : int or None, default 0
+        Seed of the bootstrap.
 
     Returns
     -------
@@ -217,7 +226,10 @@ def exposure_by_group(
         ``attribute, group, people`` (in the eligible pool), ``eligible_pairs,
         selected_pairs, selection_rate, appearance_share`` (share of the group's people
         in at least one top-``k`` list), ``impact_ratio`` (selection rate over the best
-        stated group's), ``flagged``, ``suppressed``.
+        stated group's), ``impact_ratio_low`` and ``impact_ratio_high`` (a bootstrap
+        interval that resamples the group's people, their pairs together: how much the
+        ratio could move with other people of the same kind), ``flagged`` (on the point
+        estimate), ``suppressed``.
 
     Examples
     --------
@@ -232,6 +244,11 @@ def exposure_by_group(
     1    male            0.5          0.5     True
     """
     _check_threshold(min_group_size, threshold)
+    if isinstance(n_boot, bool) or not isinstance(n_boot, int) or n_boot < 1:
+        raise InvalidInputError(f"n_boot must be a positive integer, got {n_boot!r}",
+                                field="n_boot")
+    if isinstance(level, bool) or not isinstance(level, int | float) or not 0 < level < 1:
+        raise InvalidInputError(f"level must be in (0, 1), got {level!r}", field="level")
     if key not in exposure.columns or "selected" not in exposure.columns:
         raise InvalidInputError(f"exposure needs the columns {key} and selected",
                                 field="exposure")
@@ -257,8 +274,52 @@ def exposure_by_group(
     frame = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
         columns=["attribute", "group", "people", "eligible_pairs", "selected_pairs",
                  "selection_rate", "appearance_share"])
-    return _finish(frame, "selection_rate", min_group_size, threshold,
-                   ("eligible_pairs", "selected_pairs", "selection_rate", "appearance_share"))
+    frame = _finish(frame, "selection_rate", min_group_size, threshold,
+                    ("eligible_pairs", "selected_pairs", "selection_rate", "appearance_share"))
+    low, high = _ratio_intervals(frame, per_person, n_boot=n_boot, level=level,
+                                 random_state=random_state)
+    position = frame.columns.get_loc("impact_ratio") + 1
+    frame.insert(position, "impact_ratio_high", high)
+    frame.insert(position, "impact_ratio_low", low)
+    return frame
+
+
+def _ratio_intervals(
+    frame: pd.DataFrame, per_person: pd.DataFrame, *, n_boot: int, level: float,
+    random_state: int | None,
+) -> tuple[list[float | None], list[float | None]]:
+    """Bootstrap intervals of the impact ratios, resampling people within each group.
+
+    A person's pairs stay together (they are not independent draws); each group keeps its
+    size; the reference is the group with the best observed rate.
+    """
+    rng = np.random.default_rng(random_state)
+    low: list[float | None] = [None] * len(frame)
+    high: list[float | None] = [None] * len(frame)
+    tail = (1.0 - level) / 2.0
+    for attribute, rows in frame.groupby("attribute", sort=False):
+        ratios = pd.to_numeric(rows["impact_ratio"], errors="coerce")
+        if ratios.notna().sum() == 0:
+            continue
+        reference = rows.loc[pd.to_numeric(rows["selection_rate"], errors="coerce")
+                             .where(ratios.notna()).idxmax(), "group"]
+        draws = {}
+        for i in rows.index[ratios.notna()]:
+            members = per_person.loc[per_person[attribute] == rows.at[i, "group"]]
+            eligible = members["eligible"].to_numpy(dtype=np.float64)
+            selected = members["selected"].to_numpy(dtype=np.float64)
+            pick = rng.integers(0, len(members), size=(n_boot, len(members)))
+            draws[i] = selected[pick].sum(axis=1) / eligible[pick].sum(axis=1)
+        ref_index = rows.index[rows["group"] == reference][0]
+        for i, rate in draws.items():
+            boot = rate / draws[ref_index]
+            boot = boot[np.isfinite(boot)]
+            if i == ref_index or len(boot) == 0:
+                low[i] = high[i] = 1.0 if i == ref_index else None
+                continue
+            low[i] = float(np.quantile(boot, tail))
+            high[i] = float(np.quantile(boot, 1.0 - tail))
+    return low, high
 
 
 def label_rates_by_group(

@@ -62,6 +62,23 @@ def test_exposure_by_group_known_answer_with_suppression() -> None:
     assert out.loc[NOT_STATED, "selection_rate"] == 1.0
 
 
+def test_impact_ratio_interval_reflects_how_uneven_a_group_is() -> None:
+    attributes = people({"female": 20, "male": 20})
+    pairs = {f"male-{i}": (4, 2) for i in range(20)}  # every man: rate 0.5
+    pairs |= {f"female-{i}": (4, 4 if i % 2 else 0) for i in range(20)}  # all or nothing
+    out = exposure_by_group(exposure(pairs), attributes, columns=("sex",)).set_index("group")
+    assert out.loc["female", "impact_ratio"] == 1.0  # the reference group: 0.5 vs 0.5
+    assert out.loc["male", "impact_ratio"] == 1.0
+    assert out.loc["female", ["impact_ratio_low", "impact_ratio_high"]].tolist() == [1.0, 1.0]
+    low, high = out.loc["male", ["impact_ratio_low", "impact_ratio_high"]]
+    assert low < 1.0 < high  # the uneven reference group makes the ratio uncertain
+    again = exposure_by_group(exposure(pairs), attributes, columns=("sex",))
+    assert again["impact_ratio_low"].tolist() == out["impact_ratio_low"].tolist()
+    with pytest.raises(InvalidInputError) as err:
+        exposure_by_group(exposure(pairs), attributes, columns=("sex",), level=1.0)
+    assert err.value.field == "level"
+
+
 def test_label_rates_by_group_known_answer() -> None:
     attributes = people({"german": 5, "eu": 5}, "nationality_group",
                         key="participant_pseudonym")
