@@ -264,7 +264,10 @@ def build_training_table(shown: pd.DataFrame, outcomes: pd.DataFrame) -> pd.Data
     table[T.WAS_SHOWN] = table[T.WAS_SHOWN].astype("boolean").fillna(False).astype(bool)
     table[T.SHOWN_AT] = table[T.SHOWN_AT].fillna(table["_first_at"])
     table[T.TIMES_SHOWN] = table[T.TIMES_SHOWN].fillna(0).astype(np.int64)
-    table[T.STATUS] = table[T.STATUS].astype(object).where(table[T.STATUS].notna(), None)
+    for column in (T.STATUS, T.MODEL_VERSION):
+        table[column] = table[column].astype(object).where(table[column].notna(), None)
+    table[T.LAST_AT] = pd.to_datetime(table[T.LAST_AT], utc=True)
+    table[T.SHOWN_AT] = pd.to_datetime(table[T.SHOWN_AT], utc=True)
     table[T.RELEVANCE] = table[T.STATUS].map(dict(RELEVANCE)).fillna(0.0).astype(np.float64)
     table[T.LABEL] = table[T.RELEVANCE] > 0
     table = table.sort_values([T.SHOWN_AT, T.PARTICIPANT, T.VACANCY], kind="stable")
