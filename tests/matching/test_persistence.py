@@ -7,13 +7,14 @@ import os
 import random
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-from matching import DefaultScorer
+from matching import DefaultScorer, Matcher
 from matching.errors import InvalidInputError, ModelError
 from matching.persistence import (
     METADATA_FILE,
@@ -27,6 +28,7 @@ from matching.persistence import (
 )
 from matching.schema import FACTORS
 from matching.training import LearnedScorer
+from tests.matching.conftest import make_participant, make_vacancy
 
 
 def fitted(seed: int = 0) -> LearnedScorer:
@@ -235,3 +237,24 @@ def test_gate_against_a_learned_active_model() -> None:
     assert not refused.allowed
     assert "active model: 0.700" in " ".join(refused.reasons)
     assert not promotion_decision({**BASE, "ndcg@10": 0.39}, active).allowed
+
+
+def test_a_loaded_model_serves_a_matcher_and_the_default_takes_over_again(
+    tmp_path: Path, market: Callable[..., Matcher], uri: Callable[[str], str],
+) -> None:
+    skills = [{"skill": uri("stack goods"), "essential": True}]
+    matcher = market(
+        [make_vacancy(f"v{i}", skills=skills, postcode=code)
+         for i, code in enumerate(("33609", "33647", "33602"))],
+        [make_participant("p1", skills=[uri("stack goods")])],
+    )
+    scorer, _ = load_model(save(tmp_path))
+    matcher.set_scorer(scorer)
+    result = matcher.match_participant("p1", limit=3)
+    assert result.model_version == "ranker/v1"
+    for item in result.items:
+        assert sum(item.contributions.values()) == pytest.approx(item.score, abs=1e-3)
+    scores = [item.score for item in result.items]
+    assert scores == sorted(scores, reverse=True)
+    matcher.set_scorer(DefaultScorer())  # the kill switch
+    assert matcher.match_participant("p1").model_version == DefaultScorer().version
