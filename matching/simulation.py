@@ -48,7 +48,7 @@ import pandas as pd
 from scipy.special import expit
 
 from matching.datasets import DemoMarket
-from matching.errors import InvalidInputError
+from matching.errors import InvalidInputError, NotFittedError
 from matching.fairness import MONITORING_ATTRIBUTES
 from matching.matcher import Matcher
 from matching.ranking import top_k
@@ -343,12 +343,16 @@ def simulate_outcomes(
     InvalidInputError
         An unknown preference or employer, a malformed ``biased_against``, or a count or
         share out of range.
+    NotFittedError
+        A matcher that was not fitted.
     """
     _check_args(preference, biased_against, n_rounds, list_size, activity, strength,
                 monitoring_consent)
     if isinstance(random_state, bool) or not isinstance(random_state, int | np.integer):
         raise InvalidInputError(f"random_state must be an integer, got {random_state!r}",
                                 field="random_state")
+    if not hasattr(matcher, "state_"):
+        raise NotFittedError("the matcher has no index yet; fit it on the market first")
     employers = set(market.vacancies[V.EMPLOYER_ID].astype(str))
     if biased_employer is not None and biased_employer not in employers:
         raise InvalidInputError(f"biased_employer {biased_employer!r} has no vacancy in the market",

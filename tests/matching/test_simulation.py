@@ -10,7 +10,7 @@ import pytest
 
 from matching import Geocoder, Matcher, Taxonomy
 from matching.datasets import make_demo_market
-from matching.errors import InvalidInputError
+from matching.errors import InvalidInputError, NotFittedError
 from matching.fairness import MONITORING_ATTRIBUTES
 from matching.schema import FACTORS
 from matching.simulation import simulate_outcomes
@@ -126,3 +126,9 @@ def test_bad_arguments_name_the_field(small: tuple[Any, Matcher], kwargs: dict[s
     with pytest.raises(InvalidInputError) as err:
         simulate_outcomes(market, matcher, **kwargs)
     assert err.value.field == field
+
+
+def test_an_unfitted_matcher_is_refused(small: tuple[Any, Matcher]) -> None:
+    market, _ = small
+    with pytest.raises(NotFittedError):
+        simulate_outcomes(market, Matcher())
