@@ -1,0 +1,92 @@
+"""schemathesis against the app's OpenAPI schema: 0 server errors, responses that match
+their documented schemas, and no protected operation answering an unauthenticated call.
+
+Every operation runs as a role its route policy admits (so that the call reaches the
+handler) and once without a token. ``JOBMATCH_SCHEMATHESIS_EXAMPLES`` sets the examples
+per operation: 5 by default (CI), 1000 for a release run::
+
+    JOBMATCH_SCHEMATHESIS_EXAMPLES=1000 python -m pytest tests/reliability/test_schemathesis.py
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import response_schema_conformance
+
+from service.auth import ROUTE_ROLES
+from tests.service.conftest import World
+
+EXAMPLES = int(os.environ.get("JOBMATCH_SCHEMATHESIS_EXAMPLES", "5"))
+#: The user of the ``world`` fixture who acts for each role.
+_ACTOR = {"coach": "coach1", "employer": "employer1", "admin": "admin", "analyst": "analyst"}
+_PREFERENCE = ("coach", "employer", "admin", "analyst")
+_SETTINGS = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=os.environ.get("JOBMATCH_SCHEMATHESIS_RANDOM") != "1",
+)
+
+
+@pytest.fixture
+def api_schema(world: World) -> Any:
+    """The app's schema, served in-process (ASGI)."""
+    schema = schemathesis.openapi.from_asgi("/openapi.json", world.client.app)
+    schema.world = world  # type: ignore[attr-defined]
+    return schema
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+def _route_name(case: Any) -> str | None:
+    operation_id = str(case.operation.definition.raw.get("operationId") or "")
+    names = [n for n in ROUTE_ROLES if operation_id.startswith(n + "_")]
+    return max(names, key=len) if names else None
+
+
+def _actor(case: Any) -> str | None:
+    name = _route_name(case)
+    if name is None:
+        return None
+    allowed = {r.value for r in ROUTE_ROLES[name]}
+    role = next(r for r in _PREFERENCE if r in allowed)
+    return _ACTOR[role]
+
+
+@schema.parametrize()
+@_SETTINGS
+def test_no_server_error_and_documented_responses(case: Any, api_schema: Any) -> None:
+    world: World = api_schema.world
+    who = _actor(case)
+    headers = world.h(who) if who else {}
+    case.call_and_validate(
+        session=world.client,
+        headers=headers,
+        checks=[not_a_server_error, response_schema_conformance],
+    )
+
+
+@schema.parametrize()
+@_SETTINGS
+def test_protected_operations_refuse_unauthenticated_calls(case: Any, api_schema: Any) -> None:
+    world: World = api_schema.world
+    if _route_name(case) is None:
+        return  # health, metrics and the schema itself are public
+    for headers in ({}, {"Authorization": "Bearer not-a-token"}):
+        response = case.call(session=world.client, headers=headers)
+        status = response.status_code
+        assert status < 500 and status not in range(200, 400), (case.method, case.path, status)
+        if status in (400, 422):
+            # A body that is not JSON (or a broken multipart form) is refused while it
+            # is parsed, before the token is looked at; any parsable body meets 401.
+            assert not isinstance(case.body, dict | list), (case.method, case.path, status)
+        else:
+            # 405 for a method the path does not have.
+            assert status in (401, 405), (case.method, case.path, status)
