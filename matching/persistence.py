@@ -502,7 +502,7 @@ def promotion_decision(
         se_a = _number(active_metrics, f"{key}_se") or 0.0
         se = math.hypot(se_c, se_a)
         active_ratio = _number(active_metrics, "impact_ratio_min")
-        against = f"the active model {active_metrics.get('version', '')}".rstrip()
+        against = "the active model"
     if cand_ndcg is None or active_ndcg is None:
         allowed = False
         reasons.append(f"refused: held-out {key.upper()} is missing for the candidate or for "

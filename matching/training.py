@@ -799,8 +799,10 @@ def flatten_metrics(
     -------
     dict
         The candidate's figures under their own names (``ndcg@10``, ``map``, ...,
-        ``impact_ratio_min``), the reference's under ``reference_`` prefixed names and
-        ``reference`` (the reference row's name) and ``reference_version``.
+        ``impact_ratio_min``; its pre-publication ``version`` is left out, as
+        ``metadata.json`` records the published one), the reference's under ``reference_``
+        prefixed names (``reference_version`` included) and ``reference`` (the reference
+        row's name).
     """
     if candidate not in evaluation.index:
         raise InvalidInputError(f"{candidate!r} is not a row of the evaluation",
@@ -819,6 +821,7 @@ def flatten_metrics(
         return out
 
     metrics = clean(evaluation.loc[candidate])
+    metrics.pop("version", None)  # the artefact's metadata carries the published version
     metrics.update(dict(fairness or {}))
     metrics["k"] = int(evaluation.attrs.get("k", 10))
     metrics["reference"] = reference

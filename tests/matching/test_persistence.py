@@ -228,8 +228,7 @@ def test_gate_refuses(change: dict[str, Any], words: str) -> None:
 
 
 def test_gate_against_a_learned_active_model() -> None:
-    active = {"ndcg@10": 0.35, "ndcg@10_se": 0.01, "impact_ratio_min": 0.7,
-              "version": "ranker/v1"}
+    active = {"ndcg@10": 0.35, "ndcg@10_se": 0.01, "impact_ratio_min": 0.7}
     # gain 0.05 > 1.96 * hypot(0.02, 0.01) = 0.0438; the active is already below 0.8, so the
     # candidate may not fall more than 0.05 below it.
     assert promotion_decision({**BASE, "impact_ratio_min": 0.66}, active).allowed
