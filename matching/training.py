@@ -234,7 +234,9 @@ def build_training_table(shown: pd.DataFrame, outcomes: pd.DataFrame) -> pd.Data
                 field=f"shown.{factor}",
             )
         s[factor] = values
-    s = s.sort_values([T.SHOWN_AT, T.PARTICIPANT, T.VACANCY], kind="stable")
+    # Two showings of a pair at the same instant: the lower rank, then the lower factors
+    # count as first, so the result never depends on the order of the input rows.
+    s = s.sort_values([T.SHOWN_AT, T.PARTICIPANT, T.VACANCY, T.RANK, *FACTORS], kind="stable")
     keys = [T.PARTICIPANT, T.VACANCY]
     counts = s.groupby(keys, sort=False).size().rename(T.TIMES_SHOWN)
     first = s.drop_duplicates(keys, keep="first").join(counts, on=keys)

@@ -20,6 +20,7 @@ from matching.schema import FACTORS
 from matching.scoring import Scorer
 from matching.simulation import simulate_outcomes
 from matching.training import (
+    STATUSES,
     TRAINING_COLUMNS,
     LearnedScorer,
     build_training_table,
@@ -81,6 +82,34 @@ def test_table_grades_first_showing_and_latest_status() -> None:
     assert table["label"].tolist() == (table["relevance"] > 0).tolist()
     assert "reason" not in table.columns
     assert table["shown_at"].is_monotonic_increasing
+
+
+pair_ids = st.tuples(st.sampled_from("abc"), st.sampled_from(["v1", "v2", "v3"]))
+day = st.integers(1, 28).map(lambda d: f"2026-10-{d:02d}")
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    shown_rows=st.lists(st.tuples(pair_ids, day, st.sampled_from([0.0, 0.25, 1.0])),
+                        min_size=1, max_size=12),
+    outcome_rows=st.lists(st.tuples(pair_ids, st.sampled_from(STATUSES), day), max_size=12),
+    seed=st.integers(0, 1000),
+)
+def test_table_properties(shown_rows: list[Any], outcome_rows: list[Any], seed: int) -> None:
+    shown = pd.DataFrame([shown_row(p, v, at, skills=x) for (p, v), at, x in shown_rows])
+    outcomes = pd.DataFrame([outcome(p, v, status, at) for (p, v), status, at in outcome_rows],
+                            columns=["participant_pseudonym", "vacancy_id", "status", "at"])
+    table = build_training_table(shown, outcomes)
+    pairs = {pair for pair, *_ in shown_rows} | {pair for pair, *_ in outcome_rows}
+    assert len(table) == len(pairs)
+    assert set(table["relevance"]) <= {0.0, 0.5, 1.0, 2.0, 3.0}
+    assert (table["was_shown"] == table["skills"].notna()).all()
+    # Shuffling the input rows changes nothing.
+    shuffled = build_training_table(shown.sample(frac=1, random_state=seed),
+                                    outcomes.sample(frac=1, random_state=seed))
+    key = ["participant_pseudonym", "vacancy_id"]
+    pd.testing.assert_frame_equal(table.sort_values(key).reset_index(drop=True),
+                                  shuffled.sort_values(key).reset_index(drop=True))
 
 
 def test_table_refuses_bad_input() -> None:
