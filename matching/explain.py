@@ -11,7 +11,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from matching.factors import PairArrays, proximity
+from matching.factors import PROXIMITY, PairArrays, proximity
 from matching.features import OCCUPATION_BASIS
 from matching.index import IndexState
 from matching.language import REACHABLE, assess, level_name
@@ -42,8 +42,7 @@ _LANGUAGE_NAMES_DE: Final = {
     "de": "Deutsch", "en": "Englisch", "ar": "Arabisch", "tr": "Türkisch", "uk": "Ukrainisch",
     "ru": "Russisch", "pl": "Polnisch", "ro": "Rumänisch", "fa": "Persisch", "fr": "Französisch",
 }  # fmt: skip
-_PROXIMITY: Final = {1.0: "same", 0.75: "isco_unit_group", 0.5: "isco_minor_group",
-                     0.25: "isco_sub_major_group", 0.0: "none"}
+_PROXIMITY: Final = {value: name for name, value in PROXIMITY.items()} | {0.0: "none"}
 _MAX_LISTED: Final = 10
 
 

@@ -44,6 +44,7 @@ from matching.schema import FACTORS, MODES, REASONS, WORK_PERMIT_VALUES, Reason
 __all__ = [
     "ESSENTIAL_SHARE",
     "OVERRIDABLE",
+    "PROXIMITY",
     "PairArrays",
     "Side",
     "distance_km",
@@ -55,6 +56,13 @@ __all__ = [
 
 ESSENTIAL_SHARE: Final = 0.75
 HOURS_SLOPE: Final = 0.1
+#: Occupation proximity: same occupation, same ISCO-08 unit group (4 digits), minor
+#: group (3) and sub-major group (2). Relevance falls off steeply outside the unit group.
+PROXIMITY: Final = {"same": 1.0, "isco_unit_group": 0.85, "isco_minor_group": 0.4,
+                    "isco_sub_major_group": 0.1}
+_STEP_2 = PROXIMITY["isco_sub_major_group"]
+_STEP_3 = PROXIMITY["isco_minor_group"] - PROXIMITY["isco_sub_major_group"]
+_STEP_4 = PROXIMITY["isco_unit_group"] - PROXIMITY["isco_minor_group"]
 EARTH_RADIUS_KM: Final = 6371.0088
 #: Filters a coach may override for one participant and one vacancy.
 OVERRIDABLE: Final = frozenset(
@@ -133,7 +141,7 @@ def skills_factor(
 
 
 def proximity(position_a: Any, keys_a: Any, position_b: Any, keys_b: Any) -> np.ndarray:
-    """Occupation proximity: 1 same, 0.75 / 0.5 / 0.25 same ISCO 4 / 3 / 2 digits, else 0.
+    """Occupation proximity (see :data:`PROXIMITY`): same occupation, then ISCO-08 groups.
 
     ``keys_*`` hold the ISCO code at 4, 3 and 2 digits (first axis), with a different
     negative sentinel on each side where the code is unknown.
@@ -142,16 +150,17 @@ def proximity(position_a: Any, keys_a: Any, position_b: Any, keys_b: Any) -> np.
     --------
     >>> from matching.index import isco_keys
     >>> a = isco_keys(np.array([8344, 8344, 8341, 8311, 1111]), -1)
-    >>> proximity(np.array([5, 6, 7, 8, 9]), a, 5, isco_keys(np.array(8344), -2)).tolist()
-    [1.0, 0.75, 0.5, 0.25, 0.0]
+    >>> b = isco_keys(np.array(8344), -2)
+    >>> [round(float(x), 2) for x in proximity(np.array([5, 6, 7, 8, 9]), a, 5, b)]
+    [1.0, 0.85, 0.4, 0.1, 0.0]
     """
-    count = (
-        (keys_a[0] == keys_b[0]).astype(np.float32)
-        + (keys_a[1] == keys_b[1])
-        + (keys_a[2] == keys_b[2])
+    value = (
+        (keys_a[2] == keys_b[2]) * np.float32(_STEP_2)
+        + (keys_a[1] == keys_b[1]) * np.float32(_STEP_3)
+        + (keys_a[0] == keys_b[0]) * np.float32(_STEP_4)
     )
     same = np.asarray(position_a == position_b) & (np.asarray(position_a) >= 0)
-    return np.maximum(np.float32(0.25) * count, same.astype(np.float32))
+    return np.maximum(value, same.astype(np.float32))
 
 
 def occupation_fit(p: Side, v: Side, n: int) -> np.ndarray:

@@ -28,7 +28,8 @@ from matching.taxonomy import Taxonomy
 from matching.vocabulary import BitVocabulary
 
 __all__ = [
-    "IMPLIED_MIN_COVERAGE",
+    "IMPLIED_FULL_SIMILARITY",
+    "IMPLIED_MIN_SIMILARITY",
     "IMPLIED_OCCUPATIONS",
     "OCCUPATION_BASIS",
     "PAST_WEIGHT",
@@ -43,12 +44,14 @@ __all__ = [
 
 #: How many occupations implied by a participant's skills enter occupation fit.
 IMPLIED_OCCUPATIONS: Final = 3
-#: Implied occupations whose essential skills are covered less than this are ignored.
-IMPLIED_MIN_COVERAGE: Final = 0.2
+#: Implied occupations less similar than this to the participant's skills are ignored.
+IMPLIED_MIN_SIMILARITY: Final = 0.1
+#: Similarity at which the best implied occupation counts as fully as a desired one.
+IMPLIED_FULL_SIMILARITY: Final = 0.3
 #: Weight of a past occupation relative to a desired one.
 PAST_WEIGHT: Final = 0.9
 #: Credit for a skill the participant lacks but holds a related skill of (ESCO graph).
-RELATED_CREDIT: Final = 0.5
+RELATED_CREDIT: Final = 0.3
 #: Codes of ``occ_basis``.
 OCCUPATION_BASIS: Final = ("desired", "past", "implied")
 
@@ -322,28 +325,42 @@ def expand_skills(skills: sp.csr_matrix, related: sp.csr_matrix) -> sp.csr_matri
 def _implied_occupations(
     expanded: sp.csr_matrix, taxonomy: Taxonomy, chunk: int = 2048
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Top occupations whose essential skills a participant's skills cover."""
+    """The occupations a participant's skills point to, with their weights.
+
+    Occupations are ranked by the cosine between the participant's skill credit and the
+    occupation's essential skills: ``overlap / sqrt(n_essential * credit_total)``. Unlike
+    plain coverage it does not favour occupations with very few essential skills, and
+    unlike precision it does not favour very broad ones. The best occupation gets weight
+    ``min(1, similarity / IMPLIED_FULL_SIMILARITY)``; the next ones that weight times
+    their similarity relative to the best.
+    """
     essential = taxonomy.occupation_essential
-    counts = np.asarray(essential.sum(axis=1)).ravel()
-    scale = sp.diags(np.divide(1.0, counts, out=np.zeros_like(counts), where=counts > 0))
-    normalised = (scale @ essential).T.tocsr().astype(np.float32)
+    counts = np.asarray(essential.sum(axis=1), dtype=np.float64).ravel()
+    inverse_root = np.divide(1.0, np.sqrt(counts), out=np.zeros_like(counts), where=counts > 0)
+    normalised = (sp.diags(inverse_root) @ essential).T.tocsr().astype(np.float32)
+    totals = np.asarray(expanded.sum(axis=1), dtype=np.float64).ravel()
     m = expanded.shape[0]
     k = IMPLIED_OCCUPATIONS
     top = np.full((m, k), -1, dtype=np.int32)
-    cover = np.zeros((m, k), dtype=np.float32)
+    weight = np.zeros((m, k), dtype=np.float32)
     for start in range(0, m, chunk):
         block = (expanded[start : start + chunk] @ normalised).toarray()
         if block.shape[1] <= k:
             continue
+        root = np.sqrt(totals[start : start + chunk])[:, None]
+        block = np.divide(block, root, out=np.zeros_like(block), where=root > 0)
         part = np.argpartition(-block, k, axis=1)[:, :k]
         values = np.take_along_axis(block, part, axis=1)
-        order = np.argsort(-values, axis=1, kind="stable")
+        order = np.lexsort((part, -values), axis=1)
         part = np.take_along_axis(part, order, axis=1)
         values = np.take_along_axis(values, order, axis=1)
-        keep = values >= IMPLIED_MIN_COVERAGE
+        best = values[:, :1]
+        strength = np.minimum(1.0, best / IMPLIED_FULL_SIMILARITY)
+        relative = np.divide(values, best, out=np.zeros_like(values), where=best > 0)
+        keep = values >= IMPLIED_MIN_SIMILARITY
         top[start : start + chunk] = np.where(keep, part, -1)
-        cover[start : start + chunk] = np.where(keep, values, 0.0)
-    return top, cover
+        weight[start : start + chunk] = np.where(keep, relative * strength, 0.0)
+    return top, weight
 
 
 # ------------------------------------------------------------------- vacancies
@@ -618,7 +635,7 @@ def build_participants(
     past, past_missing = _resolve(
         past_text, taxonomy=taxonomy, kind="occupation", ids=ids, column=P.PAST_OCCUPATIONS
     )
-    implied, coverage = _implied_occupations(expanded, taxonomy)
+    implied, implied_weight = _implied_occupations(expanded, taxonomy)
     width = max(
         1, max((len(d) + len(p) for d, p in zip(desired, past, strict=True)), default=0)
         + IMPLIED_OCCUPATIONS,
@@ -628,8 +645,11 @@ def build_participants(
     occ_basis = np.zeros((m, width), dtype=np.int8)
     for i in range(m):
         entries = [(o, 1.0, 0) for o in desired[i]] + [(o, PAST_WEIGHT, 1) for o in past[i]]
-        entries += [(int(o), float(c), 2) for o, c in zip(implied[i], coverage[i], strict=True)
-                    if o >= 0]
+        entries += [
+            (int(o), float(c), 2)
+            for o, c in zip(implied[i], implied_weight[i], strict=True)
+            if o >= 0
+        ]
         for j, (o, w, b) in enumerate(entries):
             occ_position[i, j], occ_weight[i, j], occ_basis[i, j] = o, w, b
     isco_codes = np.array(

@@ -20,16 +20,19 @@ from matching.schema import FACTORS, Factor
 __all__ = ["DEFAULT_WEIGHTS", "DefaultScorer", "Scorer"]
 
 #: Documented default weights (they sum to 1, so a score is in [0, 1]).
-#: Skills carry most weight because they are what an employer asks for; occupation fit
-#: adds what the skill lists miss (a wish, a past job, the ESCO occupation the skills
-#: point to); language margin, commute and hours fit refine among feasible vacancies.
+#: Occupation fit carries most weight: it pools the strongest evidence there is, the
+#: coach's record of what the participant wants and has done and the ESCO occupation
+#: their whole skill profile points to, and it is robust to skill lists that name
+#: things differently. Skill coverage adds the vacancy's own requirements; language
+#: margin, commute and hours fit order the feasible vacancies among themselves (the
+#: hard filters already rule out what is not feasible). See docs/SCORING.md.
 DEFAULT_WEIGHTS: Final[Mapping[str, float]] = MappingProxyType(
     {
-        Factor.SKILLS: 0.40,
-        Factor.OCCUPATION: 0.30,
-        Factor.LANGUAGE: 0.10,
-        Factor.COMMUTE: 0.12,
-        Factor.HOURS: 0.08,
+        Factor.SKILLS: 0.20,
+        Factor.OCCUPATION: 0.60,
+        Factor.LANGUAGE: 0.07,
+        Factor.COMMUTE: 0.08,
+        Factor.HOURS: 0.05,
     }
 )
 
@@ -63,8 +66,8 @@ class DefaultScorer:
     >>> scorer = DefaultScorer()
     >>> round(float(scorer.score(np.ones((1, 5), dtype=np.float32))[0]), 6)
     1.0
-    >>> scorer.contributions(np.ones((1, 5), dtype=np.float32)).round(2).tolist()
-    [[0.4, 0.3, 0.1, 0.12, 0.08]]
+    >>> [round(float(c), 2) for c in scorer.contributions(np.ones((1, 5), dtype=np.float32))[0]]
+    [0.2, 0.6, 0.07, 0.08, 0.05]
     """
 
     def __init__(self, weights: Mapping[str, float] | None = None) -> None:
