@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import functools
+import inspect
 import json
 import os
 import random
@@ -36,6 +38,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,6 +93,36 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class _DistinctResolver:
+    """A :class:`service.resolution.Resolver` that resolves each distinct text once.
+
+    Resolution of one text does not depend on the others in the batch, so the records
+    are the same as the plain resolver's (copied per input).
+    """
+
+    def __init__(self, taxonomy: Any) -> None:
+        from service.resolution import Resolver
+
+        self._inner = Resolver(taxonomy)
+
+    def _distinct(self, resolve: Any, texts: Sequence[str]) -> list[dict[str, Any]]:
+        unique = list(dict.fromkeys(texts))
+        found = dict(zip(unique, resolve(unique), strict=True)) if unique else {}
+        return [copy.deepcopy(found[t]) for t in texts]
+
+    def skills(self, texts: Sequence[str]) -> list[dict[str, Any]]:
+        """Resolve skill texts, in input order."""
+        return self._distinct(self._inner.skills, texts)
+
+    def occupations(self, texts: Sequence[str]) -> list[dict[str, Any]]:
+        """Resolve occupation texts, in input order."""
+        return self._distinct(self._inner.occupations, texts)
+
+    def occupation(self, text: str | None) -> dict[str, Any] | None:
+        """Resolve one occupation text."""
+        return self._inner.occupation(text)
+
+
 def prepare_market(
     directory: Path, n_participants: int, n_vacancies: int, n_employers: int, *, seed: int = 0
 ) -> Market:
@@ -125,18 +158,24 @@ def prepare_market(
     db = Database(url)
     start = time.perf_counter()
     upgrade_database(db.engine)
-    # The demo loader builds the default-size market; give it the benchmark's size.
-    original = demo.make_demo_market
-    demo.make_demo_market = functools.partial(  # type: ignore[assignment]
-        make_demo_market,
-        n_employers=n_employers,
-        n_vacancies=n_vacancies,
-        n_participants=n_participants,
-    )
+    sizes = {"n_employers": n_employers, "n_vacancies": n_vacancies,
+             "n_participants": n_participants}  # fmt: skip
+    # The demo repeats the same skill texts many times: resolve each distinct text once.
+    original_resolver = demo.Resolver
+    demo.Resolver = _DistinctResolver  # type: ignore[misc]
     try:
-        demo.load_demo(db, settings, force=True, random_state=seed)
+        if "n_participants" in inspect.signature(demo.load_demo).parameters:
+            demo.load_demo(db, settings, force=True, random_state=seed, **sizes)
+        else:
+            # An older demo loader builds the default-size market; give it this size.
+            original = demo.make_demo_market
+            demo.make_demo_market = functools.partial(make_demo_market, **sizes)  # type: ignore[assignment]
+            try:
+                demo.load_demo(db, settings, force=True, random_state=seed)
+            finally:
+                demo.make_demo_market = original  # type: ignore[assignment]
     finally:
-        demo.make_demo_market = original  # type: ignore[assignment]
+        demo.Resolver = original_resolver  # type: ignore[misc]
     coach_tokens: dict[int, str] = {}
     employer_tokens: dict[int, str] = {}
     with db.session() as session:
@@ -362,19 +401,35 @@ def run_loadgen(
     }
 
 
-#: Parts of a request, recognised in py-spy stack frames (checked in this order).
+#: Parts of a request, recognised by frames of py-spy stacks (``function (file:line)``).
 _PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("matching library (scoring)", ("/matching/",)),
-    ("audit log append", ("append (service/domain/audit.py",)),
+    ("scoring (matching library)", ("(matching/",)),
+    ("audit log append", ("AuditLog.append (",)),
+    ("index sync (change poll)", ("ScoringIndex.sync (",)),
     ("authentication (token lookup)", ("_authenticate (service/auth.py",)),
-    ("index sync (change poll)", ("sync (service/scoring.py",)),
-    ("ownership and override reads", ("participant_for", "vacancy_for", "candidate_refs",
-                                      "participant_pseudonyms")),
-    ("commit", ("commit (sqlalchemy",)),
-    ("response encoding (FastAPI)", ("serialize_response", "jsonable_encoder", "render (")),
-    ("request middleware (log, metrics)", ("_record (service/observability.py",)),
-    ("dependency resolution / validation", ("solve_dependencies", "request_params_to_args")),
+    ("ownership, overrides, candidate refs, pseudonyms", (
+        "participant_for (", "vacancy_for (", "candidate_refs (", "participant_pseudonyms (",
+        "_OVERRIDES", "recommendations.py:6")),
+    ("commit", ("Session.commit (", "Connection.commit (")),
+    ("response encoding (FastAPI/JSON)", (
+        "serialize_response (", "jsonable_encoder (", "JSONResponse.render (", "_prepare_response",
+        "dump_python", "dumps (json/")),
+    ("request middleware (access log, metrics)", ("RequestMiddleware._record (",)),
+    ("FastAPI dependencies and validation", ("solve_dependencies (",)),
+    ("thread-pool hand-off (call_soon_threadsafe)", ("WorkerThread.run (anyio/",)),
+    ("SQLAlchemy (anywhere)", ("(sqlalchemy/",)),
 )  # fmt: skip
+
+#: Leaf frames of a thread that waits rather than works.
+_IDLE = (
+    "wait (threading.py", "get (queue.py", "select (selectors.py", "_worker (concurrent",
+    "Condition.wait (threading.py", "EpollSelector.select (",
+)  # fmt: skip
+#: Leaf frame of the event loop while it runs C code only (uvloop waiting for I/O or
+#: parsing HTTP); py-spy cannot tell the two apart without native stacks.
+_LOOP_NATIVE = "Runner.run (asyncio/runners.py"
+#: Frames of the request handler (the endpoint running in the thread pool).
+_ENDPOINT = ("_run_sync_endpoint (", "run_endpoint_function (", "run_in_threadpool (")
 
 
 def profile_breakdown(raw: str) -> dict[str, Any]:
@@ -388,36 +443,47 @@ def profile_breakdown(raw: str) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``inclusive_pct`` per part (a sample counts for every part on its stack, so the
-        shares may overlap: the audit append includes its commit-free queries only, the
-        matching library is never nested in another part), the top leaf functions,
-        and the sample total.
+        ``busy_samples`` (samples of working threads; waiting threads and the event
+        loop inside uvloop's C code, counted in ``event_loop_native_samples``, are left
+        out),
+        ``endpoint_pct`` (share of busy samples inside the endpoint function, the rest
+        is the event loop: HTTP parsing, middleware, routing, thread hand-off),
+        ``inclusive_pct`` per part (a sample counts for every part on its stack, so
+        shares may overlap: SQLAlchemy includes the audit append's queries) and the
+        top leaf functions.
     """
-    total = 0
+    busy = 0
+    endpoint = 0
+    loop_native = 0
     inclusive: Counter[str] = Counter()
     leaves: Counter[str] = Counter()
-    sqlalchemy = 0
     for line in raw.splitlines():
         stack, _, count_text = line.rpartition(" ")
         if not stack or not count_text.isdigit():
             continue
         count = int(count_text)
-        total += count
+        leaf = stack.rsplit(";", 1)[-1]
+        if any(p in leaf for p in _IDLE):
+            continue
+        if leaf.startswith(_LOOP_NATIVE):
+            loop_native += count
+            continue
+        busy += count
+        if any(p in stack for p in _ENDPOINT):
+            endpoint += count
         for name, patterns in _PARTS:
-            if any(p in stack for p in patterns):
+            if any(p in (leaf if p.startswith("WorkerThread") else stack) for p in patterns):
                 inclusive[name] += count
-        if "/sqlalchemy/" in stack:
-            sqlalchemy += count
-        leaves[stack.rsplit(";", 1)[-1]] += count
-    if total == 0:
-        return {"samples": 0}
+        leaves[leaf] += count
+    if busy == 0:
+        return {"busy_samples": 0}
     return {
-        "samples": total,
-        "inclusive_pct": {name: round(100 * inclusive[name] / total, 1) for name, _ in _PARTS},
-        "sqlalchemy_any_pct": round(100 * sqlalchemy / total, 1),
+        "busy_samples": busy,
+        "event_loop_native_samples": loop_native,
+        "endpoint_pct": round(100 * endpoint / busy, 1),
+        "inclusive_pct": {name: round(100 * inclusive[name] / busy, 1) for name, _ in _PARTS},
         "top_leaf_functions": [
-            {"frame": frame, "pct": round(100 * n / total, 1)}
-            for frame, n in leaves.most_common(15)
+            {"frame": frame, "pct": round(100 * n / busy, 1)} for frame, n in leaves.most_common(12)
         ],
     }
 
@@ -534,6 +600,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile-seconds", type=float, default=20.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", default="http", help="results name (http*.json)")
+    parser.add_argument(
+        "--workdir", type=Path, default=None,
+        help="keep databases, logs and raw profiles here (default: a temporary directory)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     unknown = [s for s in sizes if s not in SIZES]
@@ -543,8 +613,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--output must start with 'http'")
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="jobmatch-bench-http-") as tmp:
+        work = Path(tmp)
+        if args.workdir is not None:
+            args.workdir.mkdir(parents=True, exist_ok=False)
+            work = args.workdir
         for name in sizes:
-            results[name] = _bench_size(name, args, Path(tmp))
+            results[name] = _bench_size(name, args, work)
     from importlib import metadata
 
     extra = {}
