@@ -55,6 +55,20 @@ def page_url(request: Request, name: str, **params: Any) -> URL:
     return URL(request.url_for(name, **params).path)
 
 
+def _url_cache(request: Request) -> Any:
+    """``url_for`` for one page, remembering each URL (a page repeats the same few)."""
+    known: dict[tuple[str, tuple[tuple[str, Any], ...]], URL] = {}
+
+    def url_for(name: str, **params: Any) -> URL:
+        key = (name, tuple(sorted(params.items())))
+        url = known.get(key)
+        if url is None:
+            url = known[key] = page_url(request, name, **params)
+        return url
+
+    return url_for
+
+
 def _number(value: float | int | None, digits: int = 0) -> str:
     if value is None:
         return "–"
@@ -124,7 +138,7 @@ def render(
     done = request.query_params.get("done")
     values: dict[str, Any] = {
         "request": request,
-        "url_for": lambda name, **params: page_url(request, name, **params),
+        "url_for": _url_cache(request),
         "user": user,
         "csrf": user.csrf if user is not None else "",
         "done": DONE_MESSAGES_DE.get(done or ""),

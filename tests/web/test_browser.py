@@ -222,8 +222,15 @@ def test_coach_and_employer_from_sign_in_to_release(
         assert reason in left_out
     group = coach.locator("#left-out details.group").filter(has_text="Sprachniveau zu niedrig")
     group.locator("summary").first.click()
-    assert group.get_by_text("Schichtleitung Verkauf").is_visible()
+    assert group.get_by_text("Schichtleitung Verkauf", exact=True).is_visible()
     coach.screenshot(path=str(shots / "coach-ranked-vacancies.png"), full_page=True)
+
+    # Override the language filter for that vacancy, with a reason.
+    group.get_by_label("Begründung (wird protokolliert)").fill("Betrieb bietet Sprachkurs an")
+    group.get_by_role("button", name="Filter für diese Stelle übergehen").click()
+    coach.get_by_text("Filter übergangen; der Grund ist protokolliert.").wait_for()
+    overridden = coach.locator("#ranked article").filter(has_text="Schichtleitung Verkauf")
+    assert "Filter übergangen: Sprachniveau zu niedrig" in overridden.inner_text()
 
     # Record an outcome and approve the participant for shortlists.
     card.get_by_label("Ergebnis").select_option("applied")
