@@ -6,6 +6,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -50,9 +51,24 @@ DONE_MESSAGES_DE: Final = {
 }
 
 
+def _path_template(request: Request, name: str, params: tuple[str, ...]) -> str:
+    # Looking a route up walks every route of the app: do it once per name and app.
+    state = request.app.state
+    known: dict[tuple[str, tuple[str, ...]], str] | None = getattr(state, "web_paths", None)
+    if known is None:
+        known = state.web_paths = {}
+    template = known.get((name, params))
+    if template is None:
+        path = request.app.url_path_for(name, **{p: "{" + p + "}" for p in params})
+        template = known[(name, params)] = str(path)
+    return template
+
+
 def page_url(request: Request, name: str, **params: Any) -> URL:
     """The site-relative URL of route ``name`` (no host: right behind any proxy)."""
-    return URL(request.url_for(name, **params).path)
+    template = _path_template(request, name, tuple(sorted(params)))
+    values = {k: quote(str(v), safe="") for k, v in params.items()}
+    return URL(request.scope.get("root_path", "") + template.format(**values))
 
 
 def _url_cache(request: Request) -> Any:
