@@ -104,6 +104,7 @@ ERROR_TABLE: tuple[tuple[type[BaseException], int, str], ...] = (
     (matching_errors.ModelError, 503, "model_unavailable"),
     (matching_errors.MatchingError, 422, "matching_error"),
     (sa_exc.IntegrityError, 409, "conflict"),
+    (sa_exc.DataError, 422, "invalid_input"),
     (sa_exc.OperationalError, 503, "database_unavailable"),
     (sa_exc.InterfaceError, 503, "database_unavailable"),
     (sa_exc.DisconnectionError, 503, "database_unavailable"),
@@ -136,6 +137,8 @@ def _lookup(exc: BaseException) -> tuple[int, str] | None:
 
 
 def _detail(exc: BaseException, status: int) -> str:
+    if isinstance(exc, sa_exc.DataError):
+        return "Ein Wert liegt außerhalb des speicherbaren Bereichs."
     if isinstance(exc, sa_exc.IntegrityError):
         return "Der Datensatz widerspricht vorhandenen Daten (doppelt oder noch verwendet)."
     if isinstance(exc, sa_exc.SQLAlchemyError) and status == 503:

@@ -16,6 +16,7 @@ from matching.schema import AVAILABILITY_SHIFTS, MODES, WORK_PERMIT_VALUES, Reas
 
 __all__ = [
     "CEFR_LEVELS",
+    "MAX_ID",
     "OVERRIDABLE_REASONS",
     "ApprovalIn",
     "CaseloadIn",
@@ -24,6 +25,7 @@ __all__ = [
     "EmployerIn",
     "EmployerOut",
     "EmployerPatch",
+    "ErrorBody",
     "Hours",
     "LanguageIn",
     "Location",
@@ -62,6 +64,9 @@ VacancyStatus = Literal["open", "filled", "closed"]
 OutcomeStatus = Literal["proposed", "applied", "interview", "hired", "rejected", "withdrawn"]
 SizeClass = Literal["micro", "small", "medium", "large"]
 
+#: Largest id: ids are 32-bit integers on every database.
+MAX_ID = 2_147_483_647
+ObjectId = Annotated[int, Field(ge=1, le=MAX_ID)]
 Postcode = Annotated[str, StringConstraints(pattern=r"^\d{5}$")]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
 LicenceClass = Annotated[
@@ -207,7 +212,7 @@ class EmployerPatch(_In):
 class VacancyIn(_In):
     """A new vacancy. ``employer_id`` is required for admins; employers may omit it."""
 
-    employer_id: Annotated[int, Field(ge=1)] | None = None
+    employer_id: ObjectId | None = None
     title: ShortText
     occupation: Term | None = None
     skills: Annotated[list[VacancySkillIn], Field(max_length=100)] = Field(default_factory=list)
@@ -261,7 +266,7 @@ class ApprovalIn(_In):
 class OverrideIn(_In):
     """Override one hard filter for one vacancy, with the reason."""
 
-    vacancy_id: Annotated[int, Field(ge=1)]
+    vacancy_id: ObjectId
     reason_code: OverridableReason
     reason: LongText
 
@@ -269,14 +274,14 @@ class OverrideIn(_In):
 class ReleaseIn(_In):
     """Release one of the coach's participants to the vacancy's employer."""
 
-    participant_id: Annotated[int, Field(ge=1)]
+    participant_id: ObjectId
 
 
 class OutcomeIn(_In):
     """What happened. Coaches name ``participant_id``; employers name ``candidate_ref``."""
 
-    vacancy_id: Annotated[int, Field(ge=1)]
-    participant_id: Annotated[int, Field(ge=1)] | None = None
+    vacancy_id: ObjectId
+    participant_id: ObjectId | None = None
     candidate_ref: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{4,32}$")] | None = None
     status: OutcomeStatus
     reason: Annotated[str, StringConstraints(max_length=2000)] | None = None
@@ -288,14 +293,14 @@ class OutcomeIn(_In):
         return self
 
 
-_Ids = Annotated[list[Annotated[int, Field(ge=1)]], Field(max_length=10_000)]
+_Ids = Annotated[list[ObjectId], Field(max_length=10_000)]
 
 
 class CaseloadIn(_In):
     """Hand participants from one coach to another (all of them, or the listed ones)."""
 
-    from_coach_id: Annotated[int, Field(ge=1)]
-    to_coach_id: Annotated[int, Field(ge=1)]
+    from_coach_id: ObjectId
+    to_coach_id: ObjectId
     participant_ids: _Ids | None = None
 
 
@@ -313,6 +318,14 @@ class MonitoringIn(_In):
     age_band: Literal["under_25", "25_34", "35_44", "45_54", "55_plus"] | None = None
     nationality_group: Annotated[str, StringConstraints(max_length=50)] | None = None
     disability: bool | None = None
+
+
+class ErrorBody(BaseModel):
+    """Every error answer: a code and what was wrong (validation errors name the fields)."""
+
+    error: str
+    detail: str
+    fields: list[str] | None = None
 
 
 class ResolvedTerm(BaseModel):

@@ -14,7 +14,7 @@ from service.domain.caseloads import transfer_caseload as transfer
 from service.domain.imports import import_rows, read_table
 from service.models import AuditEntry
 from service.routes.params import Paging
-from service.schemas import CaseloadIn
+from service.schemas import MAX_ID, CaseloadIn
 
 __all__ = ["router"]
 
@@ -49,7 +49,7 @@ def list_audit(
     page: Paging,
     user: CurrentUser,
     session: DbSession,
-    after_seq: Annotated[int, Query(ge=0)] = 0,
+    after_seq: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> dict[str, Any]:
     """Audit entries after ``after_seq`` (pseudonymous), oldest first."""
     rows = session.scalars(

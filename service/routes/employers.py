@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response
 
 from service.auth import CurrentUser, DbSession
 from service.domain import employers as domain
-from service.routes.params import Paging
+from service.routes.params import Paging, PathId
 from service.schemas import EmployerIn, EmployerPatch
 
 __all__ = ["router"]
@@ -29,21 +29,21 @@ def list_employers(page: Paging, user: CurrentUser, session: DbSession) -> dict[
 
 
 @router.get("/{employer_id}")
-def get_employer(employer_id: int, user: CurrentUser, session: DbSession) -> dict[str, Any]:
+def get_employer(employer_id: PathId, user: CurrentUser, session: DbSession) -> dict[str, Any]:
     """Read an employer (admin, or one of its users)."""
     return domain.get_employer(session, user, employer_id)
 
 
 @router.patch("/{employer_id}")
 def update_employer(
-    employer_id: int, body: EmployerPatch, user: CurrentUser, session: DbSession
+    employer_id: PathId, body: EmployerPatch, user: CurrentUser, session: DbSession
 ) -> dict[str, Any]:
     """Change an employer (admin)."""
     return domain.update_employer(session, user, employer_id, body)
 
 
 @router.delete("/{employer_id}", status_code=204)
-def delete_employer(employer_id: int, user: CurrentUser, session: DbSession) -> Response:
+def delete_employer(employer_id: PathId, user: CurrentUser, session: DbSession) -> Response:
     """Delete an employer without vacancies or users (admin)."""
     domain.delete_employer(session, user, employer_id)
     return Response(status_code=204)

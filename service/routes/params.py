@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Path, Query, Request
 
 from service.errors import ValidationFailedError
+from service.schemas import MAX_ID
 
-__all__ = ["HARD_MAX_LIMIT", "Limit", "Paging", "TopLimit"]
+__all__ = ["HARD_MAX_LIMIT", "Paging", "PathId", "TopLimit"]
 
 #: The largest ``limit`` any route documents; ``JOBMATCH_MAX_LIMIT`` may lower it.
 HARD_MAX_LIMIT = 100
@@ -51,4 +52,5 @@ def _top(
 
 Paging = Annotated[Page, Depends(_paging)]
 TopLimit = Annotated[int, Depends(_top)]
-Limit = TopLimit
+#: An object id in a path: a positive 32-bit integer.
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]

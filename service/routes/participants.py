@@ -10,7 +10,7 @@ from service.auth import CurrentUser, DbSession
 from service.context import Svc
 from service.domain import consent, overrides
 from service.domain import participants as domain
-from service.routes.params import Paging
+from service.routes.params import Paging, PathId
 from service.schemas import (
     ApprovalIn,
     ConsentIn,
@@ -40,14 +40,16 @@ def list_participants(page: Paging, user: CurrentUser, session: DbSession) -> di
 
 
 @router.get("/{participant_id}")
-def get_participant(participant_id: int, user: CurrentUser, session: DbSession) -> dict[str, Any]:
+def get_participant(
+    participant_id: PathId, user: CurrentUser, session: DbSession
+) -> dict[str, Any]:
     """Read a participant."""
     return domain.get_participant(session, user, participant_id)
 
 
 @router.patch("/{participant_id}")
 def update_participant(
-    participant_id: int,
+    participant_id: PathId,
     body: ParticipantPatch,
     user: CurrentUser,
     session: DbSession,
@@ -59,7 +61,7 @@ def update_participant(
 
 @router.delete("/{participant_id}", status_code=204)
 def delete_participant(
-    participant_id: int, user: CurrentUser, session: DbSession, services: Svc
+    participant_id: PathId, user: CurrentUser, session: DbSession, services: Svc
 ) -> Response:
     """Erase a participant's personal data everywhere (the audit log keeps pseudonyms)."""
     domain.delete_participant(session, services, user, participant_id)
@@ -68,7 +70,7 @@ def delete_participant(
 
 @router.get("/{participant_id}/export")
 def export_participant(
-    participant_id: int, user: CurrentUser, session: DbSession, services: Svc
+    participant_id: PathId, user: CurrentUser, session: DbSession, services: Svc
 ) -> dict[str, Any]:
     """Everything stored about a participant."""
     return domain.export_participant(session, services, user, participant_id)
@@ -76,7 +78,7 @@ def export_participant(
 
 @router.post("/{participant_id}/consent", status_code=201)
 def record_consent(
-    participant_id: int, body: ConsentIn, user: CurrentUser, session: DbSession, services: Svc
+    participant_id: PathId, body: ConsentIn, user: CurrentUser, session: DbSession, services: Svc
 ) -> dict[str, Any]:
     """Record consent to be shown to employers, or its withdrawal."""
     return consent.record_consent(session, services, user, participant_id, body)
@@ -84,7 +86,7 @@ def record_consent(
 
 @router.post("/{participant_id}/approval", status_code=201)
 def record_approval(
-    participant_id: int, body: ApprovalIn, user: CurrentUser, session: DbSession, services: Svc
+    participant_id: PathId, body: ApprovalIn, user: CurrentUser, session: DbSession, services: Svc
 ) -> dict[str, Any]:
     """Approve the participant for employers' shortlists, or withdraw the approval."""
     return consent.record_approval(session, services, user, participant_id, body)
@@ -92,7 +94,7 @@ def record_approval(
 
 @router.put("/{participant_id}/monitoring")
 def set_monitoring(
-    participant_id: int, body: MonitoringIn, user: CurrentUser, session: DbSession
+    participant_id: PathId, body: MonitoringIn, user: CurrentUser, session: DbSession
 ) -> dict[str, Any]:
     """Store optional fairness-monitoring attributes (never used for scoring)."""
     return consent.set_monitoring(session, user, participant_id, body)
@@ -100,13 +102,13 @@ def set_monitoring(
 
 @router.post("/{participant_id}/overrides", status_code=201)
 def create_override(
-    participant_id: int, body: OverrideIn, user: CurrentUser, session: DbSession, services: Svc
+    participant_id: PathId, body: OverrideIn, user: CurrentUser, session: DbSession, services: Svc
 ) -> dict[str, Any]:
     """Override one hard filter for one vacancy, with a reason."""
     return overrides.create_override(session, services, user, participant_id, body)
 
 
 @router.get("/{participant_id}/overrides")
-def list_overrides(participant_id: int, user: CurrentUser, session: DbSession) -> dict[str, Any]:
+def list_overrides(participant_id: PathId, user: CurrentUser, session: DbSession) -> dict[str, Any]:
     """List the participant's overrides."""
     return overrides.list_overrides(session, user, participant_id)

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from service.auth import CurrentUser, DbSession
 from service.context import Svc
 from service.domain import recommendations as domain
-from service.routes.params import TopLimit
+from service.routes.params import PathId, TopLimit
 
 __all__ = ["router"]
 
@@ -18,7 +18,7 @@ router = APIRouter(tags=["recommendations"])
 
 @router.get("/participants/{participant_id}/matches")
 def participant_matches(
-    participant_id: int, limit: TopLimit, user: CurrentUser, session: DbSession, services: Svc
+    participant_id: PathId, limit: TopLimit, user: CurrentUser, session: DbSession, services: Svc
 ) -> dict[str, Any]:
     """Top vacancies for one of the coach's participants, with what was left out and why."""
     return domain.participant_matches(session, services, user, participant_id, limit=limit)
@@ -26,7 +26,7 @@ def participant_matches(
 
 @router.get("/vacancies/{vacancy_id}/candidates")
 def vacancy_candidates(
-    vacancy_id: int, limit: TopLimit, user: CurrentUser, session: DbSession, services: Svc
+    vacancy_id: PathId, limit: TopLimit, user: CurrentUser, session: DbSession, services: Svc
 ) -> dict[str, Any]:
     """Shortlist for a vacancy: the employer's (consented, approved, pseudonymous) or a
     coach's (own participants only)."""

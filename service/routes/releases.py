@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from service.auth import CurrentUser, DbSession
 from service.context import Svc
 from service.domain import releases as domain
-from service.routes.params import TopLimit
+from service.routes.params import PathId, TopLimit
 from service.schemas import ReleaseIn
 
 __all__ = ["router"]
@@ -19,7 +19,7 @@ router = APIRouter(tags=["releases"])
 
 @router.post("/vacancies/{vacancy_id}/releases", status_code=201)
 def create_release(
-    vacancy_id: int, body: ReleaseIn, user: CurrentUser, session: DbSession, services: Svc
+    vacancy_id: PathId, body: ReleaseIn, user: CurrentUser, session: DbSession, services: Svc
 ) -> dict[str, Any]:
     """Release one of the coach's participants to the vacancy's employer."""
     return domain.create_release(session, services, user, vacancy_id, body)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Response
 from service.auth import CurrentUser, DbSession
 from service.context import Svc
 from service.domain import vacancies as domain
-from service.routes.params import Paging
+from service.routes.params import Paging, PathId
 from service.schemas import VacancyIn, VacancyPatch
 
 __all__ = ["router"]
@@ -37,14 +37,14 @@ def list_vacancies(
 
 
 @router.get("/{vacancy_id}")
-def get_vacancy(vacancy_id: int, user: CurrentUser, session: DbSession) -> dict[str, Any]:
+def get_vacancy(vacancy_id: PathId, user: CurrentUser, session: DbSession) -> dict[str, Any]:
     """Read a vacancy."""
     return domain.get_vacancy(session, user, vacancy_id)
 
 
 @router.patch("/{vacancy_id}")
 def update_vacancy(
-    vacancy_id: int, body: VacancyPatch, user: CurrentUser, session: DbSession, services: Svc
+    vacancy_id: PathId, body: VacancyPatch, user: CurrentUser, session: DbSession, services: Svc
 ) -> dict[str, Any]:
     """Change a vacancy (admin, or its employer)."""
     return domain.update_vacancy(session, services, user, vacancy_id, body)
@@ -52,7 +52,7 @@ def update_vacancy(
 
 @router.delete("/{vacancy_id}", status_code=204)
 def delete_vacancy(
-    vacancy_id: int, user: CurrentUser, session: DbSession, services: Svc
+    vacancy_id: PathId, user: CurrentUser, session: DbSession, services: Svc
 ) -> Response:
     """Delete a vacancy (admin, or its employer)."""
     domain.delete_vacancy(session, services, user, vacancy_id)
