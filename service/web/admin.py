@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import ColumnElement
 from starlette.datastructures import UploadFile
 
 from service.auth import DbSession, Role, create_user, revoke_user
@@ -163,7 +164,7 @@ def admin_participants(
     query = q.strip()
     if query:
         pattern = f"%{_escape_like(query)}%"
-        conditions = [Participant.name.ilike(pattern, escape="\\")]
+        conditions: list[ColumnElement[bool]] = [Participant.name.ilike(pattern, escape="\\")]
         if query.isdigit():
             conditions.append(Participant.id == int(query))
         statement = statement.where(or_(*conditions))

@@ -8,7 +8,7 @@ else's participant answers 404 here too), so no handler repeats a ``try``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any, Final
 
 from fastapi import Request, Response
@@ -99,7 +99,7 @@ def error_page(request: Request, status: int, detail: str, user: Any = None) -> 
 class PageRoute(APIRoute):
     """An :class:`~fastapi.routing.APIRoute` that renders errors as German HTML."""
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def page_handler(request: Request) -> Response:

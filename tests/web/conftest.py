@@ -58,6 +58,13 @@ def vacancy_body(**changes: Any) -> dict[str, Any]:
     return body
 
 
+def found(pattern: str, text: str) -> str:
+    """The first group of ``pattern`` in ``text`` (failing the test when absent)."""
+    match = re.search(pattern, text)
+    assert match, f"{pattern!r} not found"
+    return match.group(1)
+
+
 def csrf_of(html: str) -> str:
     """The CSRF token of the first form on a page."""
     found = _CSRF.search(html)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import re
 
 from tests.web.conftest import World, csrf_of
+from tests.web.conftest import found as _found
 
 
 def test_users_are_listed_created_and_revoked(world: World) -> None:
@@ -18,7 +18,7 @@ def test_users_are_listed_created_and_revoked(world: World) -> None:
         "/web/admin/users", data={"csrf_token": csrf, "name": "coach3", "role": "coach"}
     )
     assert created.status_code == 200 and "wird nur jetzt angezeigt" in created.text
-    token = re.search(r'id="new-token">([^<]+)<', created.text).group(1)
+    token = _found(r'id="new-token">([^<]+)<', created.text)
     assert world.anonymous().post("/web/signin", data={"token": token}).url.path == "/web/coach"
     duplicate = client.post(
         "/web/admin/users", data={"csrf_token": csrf, "name": "coach3", "role": "coach"}

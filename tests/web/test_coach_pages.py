@@ -7,6 +7,7 @@ import re
 from service.web.labels import NOTICE_VERSION
 from service.web.security import COOKIE_NAME
 from tests.web.conftest import World, csrf_of
+from tests.web.conftest import found as _found
 
 
 def _participant_form(csrf: str, **changes: object) -> dict[str, object]:
@@ -169,7 +170,7 @@ def test_creating_a_participant_stores_what_the_form_says(world: World) -> None:
         ),
     )
     assert response.status_code == 303
-    pid = int(re.search(r"/participants/(\d+)", response.headers["location"]).group(1))
+    pid = int(_found(r"/participants/(\d+)", response.headers["location"]))
     stored = world.api("GET", f"/participants/{pid}", "coach1")
     assert stored["name"] == "Olena Petrenko"
     assert [s["input"] for s in stored["skills"]] == ["Kasse bedienen", "Regale auffüllen"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from tests.web.conftest import World, csrf_of
+from tests.web.conftest import found as _found
 
 
 def _vacancy_form(csrf: str, **changes: object) -> dict[str, object]:
@@ -82,7 +83,7 @@ def test_creating_a_vacancy_from_an_occupation(world: World) -> None:
         ),
     )
     assert response.status_code == 303
-    vid = int(re.search(r"/vacancies/(\d+)", response.headers["location"]).group(1))
+    vid = int(_found(r"/vacancies/(\d+)", response.headers["location"]))
     stored = world.api("GET", f"/vacancies/{vid}", "employer1")
     assert stored["occupation"]["uri"] == uri
     assert [s["uri"] for s in stored["skills"]] == picked
