@@ -105,6 +105,10 @@ ROUTE_ROLES: dict[str, frozenset[Role]] = {
     "verify_audit": frozenset({Role.ADMIN, Role.ANALYST}),
     "import_file": _ADMIN,
     "whoami": _ALL,
+    "list_models": frozenset({Role.ADMIN, Role.ANALYST}),
+    "activate_model": _ADMIN,
+    "deactivate_model": _ADMIN,
+    "training_data": frozenset({Role.ADMIN, Role.ANALYST}),
 }
 
 

@@ -61,6 +61,7 @@ class Services:
         self.index = ScoringIndex(
             lambda: Matcher(taxonomy=self.taxonomy, geocoder=geocoder, commute=CommuteModel()),
             db.sessionmaker,
+            models_dir=settings.models_dir,
         )
         self._migrate = migrate
         self._migrated = not migrate

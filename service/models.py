@@ -36,6 +36,7 @@ __all__ = [
     "Consent",
     "Employer",
     "IndexChange",
+    "ModelActivation",
     "MonitoringAttributes",
     "Outcome",
     "Override",
@@ -338,6 +339,24 @@ class ServiceSecret(Base):
 
     name: Mapped[str] = mapped_column(String(50), primary_key=True)
     value: Mapped[str] = mapped_column(String(200))
+
+
+class ModelActivation(Base):
+    """One decision about the scoring model in force (history; the newest row counts).
+
+    ``name`` and ``version`` are None when the transparent default was switched back on.
+    """
+
+    __tablename__ = "model_activations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(64))
+    version: Mapped[str | None] = mapped_column(String(64))
+    model_version: Mapped[str] = mapped_column(String(200))
+    activated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    activated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    decision: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class IndexChange(Base):

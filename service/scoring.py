@@ -11,20 +11,25 @@ table is read per request. Names and contacts never enter the matcher.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
-from matching import Matcher
+from matching import DefaultScorer, Matcher
+from matching.errors import ModelError
+from matching.persistence import load_model
 from matching.schema import P, V
-from service.models import IndexChange, Participant, Vacancy
+from service.models import IndexChange, ModelActivation, Participant, Vacancy
 
 __all__ = [
+    "MODEL",
     "PARTICIPANT",
     "VACANCY",
     "ScoringIndex",
@@ -36,6 +41,9 @@ __all__ = [
 
 PARTICIPANT = "participant"
 VACANCY = "vacancy"
+MODEL = "model"
+
+_log = logging.getLogger("service.scoring")
 
 #: How long a gap in the change sequence is re-checked (a transaction that took a
 #: sequence number may still commit); afterwards it counts as rolled back.
@@ -196,6 +204,9 @@ class ScoringIndex:
     sessions : callable
         Returns a new database session (the app's sessionmaker); the index reads with
         its own short sessions, never with a request's.
+    models_dir : Path, optional
+        Where versioned scoring models live; the newest
+        :class:`~service.models.ModelActivation` names the one in force.
 
     Attributes
     ----------
@@ -206,10 +217,15 @@ class ScoringIndex:
     """
 
     def __init__(
-        self, matcher_factory: Callable[[], Matcher], sessions: Callable[[], Session]
+        self,
+        matcher_factory: Callable[[], Matcher],
+        sessions: Callable[[], Session],
+        models_dir: Path | None = None,
     ) -> None:
         self._factory = matcher_factory
         self._sessions = sessions
+        self.models_dir = models_dir
+        self.model_problem: str | None = None
         self._lock = threading.RLock()
         self.matcher: Matcher | None = None
         self.last_seq = 0
@@ -251,6 +267,8 @@ class ScoringIndex:
             session.rollback()
             matcher = self._factory()
             matcher.fit(vacancy_frame(vacancies), participant_frame(participants))
+            self._apply_model(session, matcher)
+            session.rollback()
             self.matcher = matcher
             self.last_seq = int(seq)
             self._gaps.clear()
@@ -295,6 +313,7 @@ class ScoringIndex:
                 return
             participant_ids: set[int] = set()
             vacancy_ids: set[int] = set()
+            model_changed = False
             newest = self.last_seq
             for seq, kind, object_id in rows:
                 self._gaps.pop(seq, None)
@@ -306,10 +325,46 @@ class ScoringIndex:
                 if seq in self._own:
                     self._own.discard(seq)
                     continue
+                if kind == MODEL:
+                    model_changed = True
+                    continue
                 (participant_ids if kind == PARTICIPANT else vacancy_ids).add(object_id)
             self.last_seq = newest
             self._refresh(session, participant_ids, vacancy_ids)
+            if model_changed:
+                self._apply_model(session, self.require())
             self._expire_gaps()
+
+    def _apply_model(self, session: Session, matcher: Matcher) -> None:
+        """Put the model named by the newest activation into ``matcher``.
+
+        A model that cannot be loaded (missing, corrupt, incompatible) leaves the
+        matcher's current scorer in place and is reported in :attr:`model_problem`.
+        """
+        row = session.execute(
+            select(ModelActivation.name, ModelActivation.version)
+            .order_by(ModelActivation.id.desc())
+            .limit(1)
+        ).first()
+        if row is None or row.name is None or self.models_dir is None:
+            default = DefaultScorer()
+            if matcher.model_version != default.version:
+                matcher.set_scorer(default)
+            self.model_problem = None
+            return
+        try:
+            scorer, _metadata = load_model(self.models_dir / row.name / row.version)
+        except ModelError as exc:
+            self.model_problem = f"{row.name}/{row.version}: {exc}"
+            _log.warning("model not loaded, keeping %s: %s", matcher.model_version, exc)
+            return
+        matcher.set_scorer(scorer)
+        self.model_problem = None
+
+    def apply_model_now(self, session: Session) -> None:
+        """Load the model in force into this process's matcher (after an activation)."""
+        with self._lock:
+            self._apply_model(session, self.require())
 
     def _expire_gaps(self) -> None:
         if not self._gaps:

@@ -10,6 +10,7 @@ from service.auth import authorize
 from service.routes import (
     admin,
     employers,
+    models,
     outcomes,
     participants,
     recommendations,
@@ -53,6 +54,7 @@ def api_router() -> APIRouter:
         outcomes,
         taxonomy,
         admin,
+        models,
     ):
         router.include_router(module.router)
     return router

@@ -125,6 +125,13 @@ CASES: dict[str, Case] = {
     "list_audit": Case("GET", "", A | N, NONE, 200, lambda w, i, r: ("/audit", None)),
     "verify_audit": Case("GET", "", A | N, NONE, 200, lambda w, i, r: ("/audit/verify", None)),
     "whoami": Case("GET", "", EVERYONE, NONE, 200, lambda w, i, r: ("/me", None)),
+    "list_models": Case("GET", "", A | N, NONE, 200, lambda w, i, r: ("/models", None)),
+    "activate_model": Case("POST", "", A, NONE, 404, lambda w, i, r: (
+        "/models/activate", {"name": "ranker", "version": "none"})),
+    "deactivate_model": Case("POST", "", A, NONE, 200,
+                             lambda w, i, r: ("/models/deactivate", {"reason": "test"})),
+    "training_data": Case("GET", "", A | N, NONE, 200,
+                          lambda w, i, r: ("/analytics/training-data", None)),
 }  # fmt: skip
 
 

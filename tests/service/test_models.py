@@ -1,0 +1,101 @@
+"""Scoring models: activation through the gate, override with a reason, corrupt
+artefacts refused, the kill switch, every worker swapping; training data export."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from matching.persistence import save_model
+from matching.scoring import DefaultScorer
+from service.app import create_app
+from service.db import Database
+from service.settings import Settings
+from tests.service.conftest import World
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from fastapi.testclient import TestClient
+
+
+@pytest.fixture
+def models_world(world: World, database: Database, tmp_path: Path) -> Any:
+    """A world whose app reads models from a temporary directory with two versions."""
+    weights = {"skills": 0.1, "occupation": 0.1, "language": 0.1, "commute": 0.6, "hours": 0.1}
+    for version in ("v1", "v2"):
+        save_model(DefaultScorer(weights), tmp_path, "ranker", version, metrics={},
+                   training_data_hash="0" * 64, trained_by="test")  # fmt: skip
+    (tmp_path / "ranker" / "v2" / "model.joblib").write_bytes(b"not a model")
+    settings = Settings(database_url=database.url, models_dir=tmp_path)
+    app = create_app(settings, database=database)
+    with TestClient(app) as client:
+        yield World(client, world.tokens, world.ids), app
+
+
+def test_activate_override_kill_switch(models_world: Any, database: Database) -> None:
+    w, app = models_world
+    pid = w.participant()
+    w.vacancy()
+    default_version = w.ok("GET", f"/participants/{pid}/matches", "coach1")["model_version"]
+    listing = w.ok("GET", "/models", "analyst")
+    assert {v["version"] for v in listing["versions"]} == {"v1", "v2"}
+    assert listing["active"] is None and listing["serving"] == default_version
+    refused = w.call("POST", "/models/activate", "admin", json={"name": "ranker", "version": "v1"})
+    assert refused.status_code == 409 and "Freigabe verweigert" in refused.json()["detail"]
+    done = w.ok(
+        "POST",
+        "/models/activate",
+        "admin",
+        json={"name": "ranker", "version": "v1", "override_reason": "Pilot mit Einverständnis"},
+    )
+    assert done["active"]["decision"]["overridden"] is True
+    learned = done["serving"]
+    assert learned != default_version and done["active"]["model_version"] == learned
+    assert w.ok("GET", f"/participants/{pid}/matches", "coach1")["model_version"] == learned
+    other_db = Database(database.url)
+    settings = Settings(database_url=database.url, models_dir=app.state.settings.models_dir)
+    other = create_app(settings, database=other_db)
+    try:
+        with TestClient(other) as client:
+            b = World(client, w.tokens, w.ids)
+            assert b.ok("GET", f"/participants/{pid}/matches", "coach1")["model_version"] == learned
+            corrupt = w.call(
+                "POST",
+                "/models/activate",
+                "admin",
+                json={"name": "ranker", "version": "v2", "override_reason": "x"},
+            )
+            assert corrupt.status_code == 503 and corrupt.json()["error"] == "model_unavailable"
+            assert w.ok("GET", "/models", "admin")["serving"] == learned
+            w.ok("POST", "/models/deactivate", "admin", json={"reason": "Auffälligkeit prüfen"})
+            assert b.ok("GET", f"/participants/{pid}/matches", "coach1")["model_version"] == (
+                default_version
+            )
+    finally:
+        other_db.dispose()
+    missing = w.call("POST", "/models/activate", "admin", json={"name": "ranker", "version": "v9"})
+    assert missing.status_code == 404
+    actions = [e["action"] for e in w.ok("GET", "/audit", "admin")["items"]]
+    assert actions.count("model_activated") == 2
+
+
+def test_training_data_is_pseudonymous(world: World) -> None:
+    pid = world.participant()
+    world.shortlistable(pid)
+    vid = world.vacancy()
+    world.ok("GET", f"/participants/{pid}/matches", "coach1")
+    world.ok("POST", "/outcomes", "coach1",
+             json={"vacancy_id": vid, "participant_id": pid, "status": "hired",
+                   "reason": "Ayşe hat zugesagt"})  # fmt: skip
+    response = world.call("GET", "/analytics/training-data", "analyst")
+    assert response.status_code == 200 and "Ayşe" not in response.text
+    table = pd.read_csv(io.StringIO(response.text))
+    assert len(table) == 1 and table["status"].tolist() == ["hired"]
+    assert table["vacancy_id"].tolist() == [vid] and table["label"].tolist() == [True]
+    as_json = world.ok("GET", "/analytics/training-data?format=json", "admin")
+    assert as_json[0]["participant_pseudonym"] == table["participant_pseudonym"][0]
