@@ -187,6 +187,28 @@ def distance_km(p: Side, v: Side) -> np.ndarray:
     )
 
 
+_FACTOR_INPUTS: Final = frozenset(
+    {"occ_position", "occ_keys", "occ_weight", "occupation", "isco_keys", "lang_level",
+     "lang_required"}
+)
+
+
+def _subset(side: Side, rows: np.ndarray, n: int) -> Side:
+    """The factor inputs of a side, restricted to ``rows`` if it holds the length-n arrays."""
+    if np.ndim(side.xyz) < 2:
+        return side
+
+    def take(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: take(v) for k, v in value.items()}
+        if isinstance(value, np.ndarray) and value.ndim and value.shape[-1] == n:
+            return value[..., rows]
+        return value
+
+    return Side({key: take(value) for key, value in side.values.items()
+                 if key in _FACTOR_INPUTS})
+
+
 def pair_arrays(
     p: Side,
     v: Side,
@@ -197,6 +219,7 @@ def pair_arrays(
     n: int,
     employer_view: bool,
     with_factors: bool = True,
+    factor_rows: str | np.ndarray = "all",
 ) -> PairArrays:
     """Compute filters and factors for ``n`` pairs.
 
@@ -217,29 +240,30 @@ def pair_arrays(
     with_factors : bool, default True
         ``False`` computes the hard filters only (for a participant who objects to
         profiling); the factor rows are then NaN.
+    factor_rows : "all" or ndarray of int, default "all"
+        ``"all"`` computes factors for every pair; an array of positions computes them
+        for the pairs that pass every filter plus those positions (e.g. overridden
+        pairs) and leaves the others NaN, which is all a ranking needs.
     """
     reasons = np.zeros((len(REASONS), n), dtype=bool)
     reasons[_REASON_COLUMN[Reason.NOT_OPEN]] = ~v.is_open
 
     # Language: every required language must meet the minimum or be reachable.
-    language_factor = np.ones(n, dtype=np.float32)
     fail = reasons[_REASON_COLUMN[Reason.LANGUAGE]]
+    statuses = []
     for language in languages:
-        required = v.lang_required.get(language, 0)
-        level = p.lang_level.get(language, 0)
         status, _ = assess(
-            level,
-            required,
+            p.lang_level.get(language, 0),
+            v.lang_required.get(language, 0),
             p.lang_expected.get(language, 0),
             p.lang_expected_by.get(language, np.datetime64("NaT")),
             v.start_date,
         )
         fail |= status == GAP
-        if with_factors:
-            np.minimum(language_factor, margin(level, required, reachable=status == REACHABLE),
-                       out=language_factor)
+        statuses.append((language, status))
 
     # Commute: fastest usable mode against the participant's limit capped by §140.
+    # Without a matrix, minutes are linear in distance: a + b * km for each mode.
     best = np.full(n, np.inf, dtype=np.float32)
     best_mode = np.zeros(n, dtype=np.int8)
     distance = distance_km(p, v)
@@ -254,22 +278,23 @@ def pair_arrays(
         usable = (modes & _MODE_BITS[index]) != 0
         if usable.ndim == 0 and not usable:
             continue
-        minutes = commute.parameters.minutes(distance, mode)
+        parameters = commute.parameters.for_mode(mode)
+        fixed = np.float32(parameters.access_minutes + parameters.wait_minutes)
+        per_km = np.float32(parameters.detour_factor / parameters.speed_kmh * 60.0)
+        minutes = fixed + per_km * distance
         if matrix is not None:
             looked_up = matrix.table(mode)[origin, dest]
             minutes = np.where(known & ~np.isnan(looked_up), looked_up, minutes)
         if usable.ndim:
-            minutes = np.where(usable, minutes, np.inf)
+            minutes = np.where(usable, minutes, np.float32(np.inf))
         better = minutes < best
-        best[better] = minutes[better] if np.ndim(minutes) else minutes
+        np.minimum(best, minutes, out=best)
         best_mode[better] = index
     limit = np.broadcast_to(np.minimum(p.own_limit, v.commute_cap), (n,))
     reasons[_REASON_COLUMN[Reason.COMMUTE]] = ~(best <= limit)
 
     # Hours and shifts.
-    below = np.maximum(p.hours_min - v.hours, 0.0)
-    above = np.maximum(v.hours - p.hours_max, 0.0)
-    outside = below + above
+    outside = np.maximum(p.hours_min - v.hours, 0.0) + np.maximum(v.hours - p.hours_max, 0.0)
     reasons[_REASON_COLUMN[Reason.HOURS]] = outside > 0
     reasons[_REASON_COLUMN[Reason.SHIFTS]] = (v.shifts & ~p.availability) != 0
 
@@ -288,20 +313,42 @@ def pair_arrays(
         reasons[_REASON_COLUMN[Reason.NOT_APPROVED]] = ~p.approved
 
     factors = np.full((len(FACTORS), n), np.nan, dtype=np.float32)
-    if with_factors:
-        factors[0] = skills
-        factors[1] = occupation_fit(p, v, n)
-        factors[2] = language_factor
-        with np.errstate(invalid="ignore", divide="ignore"):
-            factors[3] = np.nan_to_num(np.clip(1.0 - best / limit, 0.0, 1.0), nan=0.0)
-        factors[4] = np.clip(1.0 - HOURS_SLOPE * outside, 0.0, 1.0)
-    return PairArrays(
+    pairs = PairArrays(
         reasons=reasons,
         factors=factors,
         commute_minutes=best,
         commute_mode=best_mode,
         commute_limit=np.ascontiguousarray(limit, dtype=np.float32),
     )
+    if not with_factors:
+        return pairs
+    if isinstance(factor_rows, str):
+        rows = np.arange(n)
+    else:
+        need = pairs.passing
+        need[np.asarray(factor_rows, dtype=np.int64)] = True
+        rows = np.flatnonzero(need)
+    if len(rows) == 0:
+        return pairs
+    sub_p, sub_v = _subset(p, rows, n), _subset(v, rows, n)
+    k = len(rows)
+    language_factor = np.ones(k, dtype=np.float32)
+    for language, status in statuses:
+        status = np.broadcast_to(status, (n,))[rows]
+        np.minimum(
+            language_factor,
+            margin(sub_p.lang_level.get(language, 0), sub_v.lang_required.get(language, 0),
+                   reachable=status == REACHABLE),
+            out=language_factor,
+        )
+    factors[0, rows] = np.broadcast_to(skills, (n,))[rows]
+    factors[1, rows] = occupation_fit(sub_p, sub_v, k)
+    factors[2, rows] = language_factor
+    with np.errstate(invalid="ignore", divide="ignore"):
+        commute_factor = np.clip(1.0 - best[rows] / limit[rows], 0.0, 1.0)
+    factors[3, rows] = np.nan_to_num(commute_factor, nan=0.0)
+    factors[4, rows] = np.clip(1.0 - HOURS_SLOPE * np.broadcast_to(outside, (n,))[rows], 0.0, 1.0)
+    return pairs
 
 
 def reason_column(reason: str) -> int:

@@ -562,28 +562,27 @@ def _level(value: Any, row: int, row_id: Any, column: str) -> int:
 def _locate(
     frame: pd.DataFrame, ids: np.ndarray, geocoder: Geocoder, what: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    n = len(ids)
-    lats = np.full(n, np.nan)
-    lons = np.full(n, np.nan)
-    zones = np.empty(n, dtype=object)
-    postcodes = _column(frame, P.POSTCODE)
-    quarters = _column(frame, P.QUARTER)
-    raw_lat = _column(frame, P.LAT)
-    raw_lon = _column(frame, P.LON)
-    for i in range(n):
-        postcode = None if _missing(postcodes[i]) or postcodes[i] == "" else str(postcodes[i])
-        quarter = None if _missing(quarters[i]) or quarters[i] == "" else str(quarters[i])
-        lat = None if _missing(raw_lat[i]) else raw_lat[i]
-        lon = None if _missing(raw_lon[i]) else raw_lon[i]
-        try:
-            location = geocoder.locate(postcode=postcode, lat=lat, lon=lon, quarter=quarter)
-        except InvalidInputError as error:
-            raise type(error)(
-                f"{what} {_where(i, ids[i], 'postcode/lat/lon/quarter')}: {error}",
-                field=error.field or P.POSTCODE,
-            ) from error
-        lats[i], lons[i], zones[i] = location.lat, location.lon, location.zone
-    return lats, lons, zones
+    """Geocode all rows at once; on an error, find the row again to name its id."""
+    columns = [_column(frame, c) for c in (P.POSTCODE, P.LAT, P.LON, P.QUARTER)]
+    try:
+        lat, lon, zone = geocoder.locate_many(*columns)
+    except InvalidInputError:
+        for i in range(len(ids)):
+            postcode, lat_i, lon_i, quarter = (column[i] for column in columns)
+            try:
+                geocoder.locate(
+                    postcode=None if _missing(postcode) or postcode == "" else str(postcode),
+                    lat=None if _missing(lat_i) else lat_i,
+                    lon=None if _missing(lon_i) else lon_i,
+                    quarter=None if _missing(quarter) or quarter == "" else str(quarter),
+                )
+            except InvalidInputError as error:
+                raise type(error)(
+                    f"{what} {_where(i, ids[i], 'postcode/lat/lon/quarter')}: {error}",
+                    field=error.field or P.POSTCODE,
+                ) from error
+        raise
+    return np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64), zone
 
 
 # ---------------------------------------------------------------- participants

@@ -284,9 +284,18 @@ class Matcher:
     # ----------------------------------------------------------------- queries
 
     def pairs_for_participant(
-        self, participant_id: str, *, state: IndexState | None = None, with_factors: bool = True
+        self,
+        participant_id: str,
+        *,
+        state: IndexState | None = None,
+        with_factors: bool = True,
+        factor_rows: str | np.ndarray = "all",
     ) -> tuple[int, PairArrays]:
-        """Filters and factors of one participant against every vacancy row."""
+        """Filters and factors of one participant against every vacancy row.
+
+        ``factor_rows`` as in :func:`matching.factors.pair_arrays`: ``"all"`` (the
+        default) or the positions that need factors besides the passing ones.
+        """
         state = state or self._state()
         row = self._participant_row(state, participant_id)
         block = state.vacancies.block
@@ -306,11 +315,17 @@ class Matcher:
             n=len(block),
             employer_view=False,
             with_factors=with_factors,
+            factor_rows=factor_rows,
         )
         return row, pairs
 
     def pairs_for_vacancy(
-        self, vacancy_id: str, *, employer_view: bool, state: IndexState | None = None
+        self,
+        vacancy_id: str,
+        *,
+        employer_view: bool,
+        state: IndexState | None = None,
+        factor_rows: str | np.ndarray = "all",
     ) -> tuple[int, PairArrays]:
         """Filters and factors of one vacancy against every participant row."""
         state = state or self._state()
@@ -332,6 +347,7 @@ class Matcher:
             commute=self.commute,
             n=m,
             employer_view=employer_view,
+            factor_rows=factor_rows,
         )
         return row, pairs
 
@@ -362,9 +378,12 @@ class Matcher:
         """
         limit = check_limit(limit)
         state = self._state()
-        row, pairs = self.pairs_for_participant(participant_id, state=state,
-                                                with_factors=ranked)
+        overrides = list(overrides)
         vt = state.vacancies
+        row, pairs = self.pairs_for_participant(
+            participant_id, state=state, with_factors=ranked,
+            factor_rows=self._override_rows(overrides, vt.position),
+        )
         fixes = self._overrides(overrides, vt.position, pairs)
         alive = vt.alive
         passing = pairs.passing & alive
@@ -431,8 +450,12 @@ class Matcher:
         """
         limit = check_limit(limit)
         state = self._state()
-        row, pairs = self.pairs_for_vacancy(vacancy_id, employer_view=employer_view, state=state)
+        overrides = list(overrides)
         pt = state.participants
+        row, pairs = self.pairs_for_vacancy(
+            vacancy_id, employer_view=employer_view, state=state,
+            factor_rows=self._override_rows(overrides, pt.position),
+        )
         fixes = self._overrides(overrides, pt.position, pairs)
         scope = pt.alive.copy()
         if candidate_ids is not None:
@@ -480,6 +503,11 @@ class Matcher:
         except KeyError:
             raise UnknownIdError(f"vacancy {vacancy_id!r} is not in the index",
                                  kind="vacancy", identifier=vacancy_id) from None
+
+    @staticmethod
+    def _override_rows(overrides: list[tuple[str, str]], position: dict[str, int]) -> np.ndarray:
+        rows = [position[i] for i, _ in overrides if i in position]
+        return np.asarray(rows, dtype=np.int64)
 
     @staticmethod
     def _overrides(
