@@ -21,6 +21,7 @@ from service.domain.participants import delete_participant, export_participant
 from service.errors import ConflictError, ServiceError, ValidationFailedError
 from service.models import Employer, Participant, User
 from service.schemas import CaseloadIn
+from service.web.messages import german_message
 from service.web.rendering import SECURITY_HEADERS, page_url, render
 from service.web.route import PageRoute, german_detail
 from service.web.security import CheckedForm, WebUser, require_role
@@ -251,4 +252,6 @@ def admin_import_run(
                          dry_run=form.get("dry_run") == "on",
                          coach_name=coach if kind == "participants" else None,
                          actor_id=user.principal.id)  # fmt: skip
+    for error in report["errors"]:
+        error["message"] = german_message(str(error.get("message") or ""))
     return _import_page(request, user, session, report=report)

@@ -97,6 +97,8 @@ def test_import_dry_run_shows_a_table_of_row_errors(world: World) -> None:
     table = report.text.partition('id="import-errors"')[2]
     assert "es wurde nichts gespeichert" in report.text
     assert "<td>3</td>" in table and "<td>4</td>" in table
+    assert "keine Zahl" in table or "Pflichtfeld fehlt" in table
+    assert "Postleitzahl 99999 unbekannt" in table
     dry = client.post(
         "/web/admin/import",
         data={"csrf_token": csrf, "kind": "participants", "coach": "coach1", "dry_run": "on"},

@@ -103,3 +103,17 @@ def test_static_files_are_served_and_others_are_not(world: World) -> None:
     assert client.get("/web/static/app.js").status_code == 200
     for name in ("../labels.py", "nothing.css", "..%2F__init__.py", "app.css.bak"):
         assert client.get(f"/web/static/{name}").status_code == 404, name
+
+
+def test_import_messages_are_translated_and_unknown_ones_kept() -> None:
+    from service.web.messages import german_message
+
+    assert german_message("Field required") == "Pflichtfeld fehlt"
+    assert german_message("Input should be less than or equal to 60") == "höchstens 60"
+    assert german_message("Input should be 'A1', 'A2' or 'native'") == (
+        "erlaubt: A1, A2 oder native"
+    )
+    assert german_message("quarter 'Atlantis' is not a Bielefeld district or quarter") == (
+        "„Atlantis“ ist kein Bielefelder Stadtbezirk oder Stadtteil"
+    )
+    assert german_message("kein Coach namens 'x'") == "kein Coach namens 'x'"
