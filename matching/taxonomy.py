@@ -64,6 +64,7 @@ __all__ = [
     "import_esco",
     "normalize_text",
     "query_variants",
+    "title_variants",
 ]
 
 #: Confidence below which a resolution reports ``concept=None``. Character n-gram cosine
@@ -249,6 +250,272 @@ def query_variants(text: str) -> list[str]:
         if norm and norm not in out:
             out.append(norm)
     return out
+
+
+# --------------------------------------------------------------------------- job titles
+
+#: Weights of the title variants (multiplied into the variant's confidence).
+_W_PART_FIRST = 0.97  # the first part of a title split at a separator ("X, Y" → "X")
+_W_PART_OTHER = 0.9  # a later part ("X, Y" → "Y")
+_W_HEAD_PHRASE = 0.92  # the words before "in", "für", "mit" … ("Verkäufer mit Kasse")
+_W_REORDER = 0.95  # "Produktionsmitarbeiter" ↔ "Mitarbeiter Produktion" ↔ "Helfer - X"
+_W_HEAD_WORD = 0.78  # the head of an unknown compound ("Werkzeugmechaniker" → "Mechaniker")
+_W_KEY_WORD = 0.85  # the job word of a longer title ("Verkäufer Frischetheke" → "Verkäufer")
+_W_AGENCY = 0.97  # the agency's "X - Y" read as "X für Y"
+_W_NOISY_RAW = 0.9  # the title with its noise words still in
+_W_ALL_NOISE = 0.55  # a title made of noise only ("Aushilfe (m/w/d)", "Minijob")
+_MAX_TITLE_VARIANTS = 14
+
+_AGENCY_NO_FOCUS = re.compile(r"\(\s*(?:o\.|ohne)\s*Angabe\s+(?:des|der)\s+\w+\s*\)", re.IGNORECASE)
+_GENDER_PAREN_LOOSE = re.compile(
+    r"[(\[]\s*(?:[mwfdxi]|div|divers|gn|w|m)\s*(?:[/|,.\-*:]?\s*(?:[mwfdxi]|div|divers)\s*){1,3}"
+    r"[)\]]|[(\[]\s*(?:gn\*?|all genders|alle geschlechter|genderneutral)\s*[)\]]",
+    re.IGNORECASE,
+)
+_ELLIPSIS = re.compile(r"\b(\w+)-\s*(?:,|und|oder|bzw\.?|&|/)\s*(\w+)")
+_GENDER_ENDING = re.compile(r"(?<=\w)(?:/r|\(r\)|/-?e|\(e/in\)|\(e\))(?!\w)")
+_AGENCY_DASH = re.compile(r"\s[-–]\s")
+_TITLE_SEPARATOR = re.compile(
+    r"\s*(?:,|;|\||\s[-–—]+\s|[–—]|/|\(|\)|\[|\]|:|•|!|\s\+\s|\s(?:sucht|suchen)\s)\s*"
+)
+# Employment type, schedule, pay basis, start date, status and filler words (normalised).
+_TITLE_NOISE = re.compile(
+    r"\b(?:"
+    r"(?:in |auf |als |fuer )?(?:teilzeit|vollzeit)(?: ?basis| ?stelle| ?job| ?kraft)?"
+    r"|(?:(?:in|auf) )?(?:minijob|mini job|midijob)(?: ?basis)?|minijobber"
+    r"|(?:auf )?(?:\d+ )?(?:euro|eur)(?: ?basis| ?job)?|auf basis|basis"
+    r"|geringfuegig(?:e|er)?(?: beschaeftigung| beschaeftigt(?:e|er)?| basis)?"
+    r"|wochenstunden|wochenstd|std woche|stunden(?: ?basis| pro woche| woche| monat)?"
+    r"|std|h woche|pro woche|je woche|die woche|im monat|pro monat"
+    r"|ab sofort|sofort|zum naechstmoeglichen zeitpunkt|ab (?:januar|februar|maerz|april|mai"
+    r"|juni|juli|august|september|oktober|november|dezember)"
+    r"|(?:un)?befristet(?:e|er)?|in festanstellung|festanstellung|feste anstellung|gesucht"
+    r"|dringend|wir suchen|gesucht|quereinsteiger(?:in|innen)?|quereinstieg"
+    r"|(?:auch )?fuer quereinsteiger|nebenjob|nebentaetigkeit|zusatzverdienst|werkstudent"
+    r"|(?:in )?(?:2|3|zwei|drei|wechsel|frueh|spaet|nacht|tag)? ?schicht(?:betrieb|system"
+    r"|arbeit|dienst)?|(?:im |in |fuer den |fuer |aus dem )?bereich(?:en)?"
+    r"|(?:[mwfdxi]|div|divers)(?: (?:[mwfdxi]|div|divers)){1,3}|mwd|wmd|mfd|mwx|gn"
+    r"|\d+[a-z]?|ca|jobs?|stellenangebot|stelle|brutto|netto|stundenlohn|gehalt|monat"
+    r"|verguetung|bezahlung|uebertariflich\w*|urlaub|tage|firmenwagen|home office|bonus"
+    r"|willkommen|verstaerkung|mind|bis zu|top|attraktiv\w*|examiniert\w*|gelernt\w*"
+    r"|staatlich anerkannt\w*|erfahren\w*|qualifiziert\w*|motiviert\w*|engagiert\w*"
+    r"|zuverlaessig\w*|freundlich\w*|flexibl\w*|tatkraeftig\w*|junior|senior|neue[rn]?"
+    r")\b"
+)
+_TITLE_MODIFIER = re.compile(r"\b(?:aushilfe|aushilfskraft|aushilfsjob)\b")
+_EDGE_WORDS = frozenset(
+    (
+        "in", "im", "mit", "fuer", "und", "oder", "zur", "zum", "als", "der", "die", "das",
+        "den", "dem", "ab", "auf", "bei", "von", "vom", "nach", "per", "bis", "pro", "je",
+        "sowie", "an", "am", "u", "o", "bzw",
+    )
+)  # fmt: skip
+_CUT_WORDS = re.compile(r" (?:in|im|fuer|mit|bei|am|an|ab|zur|zum|nach|von|vom) ")
+#: German job-title heads (normalised, longest first): ``"Werkzeugmechaniker"`` ends in
+#: ``"mechaniker"``. Generic heads say nothing alone and are only reordered.
+_GENERIC_HEADS = (
+    "hilfsarbeiter", "mitarbeiter", "hilfskraft", "fachkraft", "arbeiter", "helfer",
+    "hilfe", "kraft",
+)  # fmt: skip
+_HEADS = tuple(
+    sorted(
+        {
+            *_GENERIC_HEADS,
+            "mechatroniker", "elektroniker", "mechaniker", "techniker", "elektriker",
+            "installateur", "fahrer", "fuehrer", "verkaeufer", "monteur", "montierer",
+            "bediener", "einsteller", "schlosser", "schweisser", "lackierer", "maler",
+            "tischler", "schreiner", "reiniger", "pfleger", "betreuer", "berater", "kaufmann",
+            "kauffrau", "leiter", "meister", "koch", "disponent", "sachbearbeiter",
+            "assistent", "referent", "ingenieur", "entwickler", "programmierer", "planer",
+            "pruefer", "kontrolleur", "zusteller", "kommissionierer", "packer", "verpacker",
+            "sortierer", "bote", "kurier", "gaertner", "erzieher", "hausmeister",
+            "bauer", "macher", "zerspaner", "dreher", "fraeser", "schleifer", "kassierer",
+            "lagerist", "bearbeiter", "operator", "spezialist", "manager", "trainer",
+        },
+        key=lambda h: (-len(h), h),
+    )
+)  # fmt: skip
+
+
+#: Heads too vague to stand in for their compound ("Anlagenführer" is not "Führer").
+_NO_HEAD_ALONE = frozenset(
+    {*_GENERIC_HEADS, "fuehrer", "bediener", "bearbeiter", "macher", "bauer", "leiter",
+     "operator", "spezialist", "manager", "meister", "pfleger", "betreuer", "berater",
+     "planer", "entwickler", "assistent", "referent", "trainer"}
+)  # fmt: skip
+_NOT_COMPOUNDS = frozenset({"aushilfe", "aushilfskraft", "mithilfe", "haushilfe"})
+
+
+def _gender_ending(match: re.Match[str]) -> str:
+    """``"Angestellte/r"`` → ``"Angestellter"``, ``"Bürogehilf(e/in)"`` → ``"Bürogehilfe"``."""
+    return "r" if "r" in match.group(0) else "e"
+
+
+def _key_words(clean: str) -> list[str]:
+    """Words of a longer title that are job words by their head (``"verkaeufer"``)."""
+    words = clean.split()
+    if len(words) < 2:
+        return []
+    return [
+        w for w in words if w not in _NO_HEAD_ALONE and any(w.endswith(head) for head in _HEADS)
+    ]
+
+
+def _clean_title(norm: str) -> str:
+    """Remove employment-type and scheduling noise and dangling connectors from a title."""
+    text = _TITLE_NOISE.sub(" ", norm)
+    words = text.split()
+    if len(words) > 1 and _TITLE_MODIFIER.search(text):
+        kept = [w for w in words if not _TITLE_MODIFIER.fullmatch(w)]
+        words = kept or words
+    while words and words[0] in _EDGE_WORDS:
+        words.pop(0)
+    while words and words[-1] in _EDGE_WORDS:
+        words.pop()
+    return " ".join(words)
+
+
+def _compound_head(word: str) -> tuple[str, str] | None:
+    """Split ``"produktionsmitarbeiter"`` into (``"produktion"``, ``"mitarbeiter"``)."""
+    for head in _HEADS:
+        if word.endswith(head) and len(word) - len(head) >= 3:
+            modifier = word[: -len(head)]
+            if modifier.endswith("s") and not modifier.endswith("ss"):
+                modifier = modifier[:-1]
+            if len(modifier) < 3 or word in _NOT_COMPOUNDS:
+                return None
+            return modifier, head
+    return None
+
+
+def _reorderings(clean: str) -> list[tuple[str, float, bool]]:
+    """Equivalent forms of a generic-head title and the head of an unknown compound."""
+    words = clean.split()
+    out: list[tuple[str, float, bool]] = []
+    if len(words) >= 2 and words[0] in _GENERIC_HEADS:
+        # "Helfer - Lager" / "Mitarbeiter Produktion" → "Lagerhelfer", "Produktionsmitarbeiter".
+        rest = " ".join(words[1:])
+        head = words[0]
+        if len(words) == 2:
+            out += [(rest + head, _W_REORDER, False), (rest + "s" + head, _W_REORDER, False)]
+        out.append((f"{head} im bereich {rest}", _W_REORDER, False))
+        if head in ("helfer", "hilfskraft", "hilfe"):
+            out.append((f"hilfsarbeiter {rest}", _W_REORDER, False))
+    if len(words) <= 2:
+        split = _compound_head(words[0]) if words else None
+        if split is not None:
+            modifier, head = split
+            rest = " ".join(words[1:])
+            out.append((f"{head} {modifier} {rest}".strip(), _W_REORDER, False))
+            if head in _GENERIC_HEADS:
+                out.append((f"{head} im bereich {modifier}", _W_REORDER, False))
+            elif head not in _NO_HEAD_ALONE:
+                out.append((f"{head} {rest}".strip(), _W_HEAD_WORD, True))
+    return out
+
+
+def title_variants(text: str) -> list[tuple[str, float]]:
+    """Normalised forms of a job title with the weight each one's confidence is scaled by.
+
+    On top of :func:`query_variants` (weight 1.0): gender markers in all their variants and
+    the agency's ``"(o. Angabe des Schwerpunkts)"`` are removed; employment-type, schedule,
+    pay and start-date words (``"Teilzeit"``, ``"auf 520-Euro-Basis"``, ``"20
+    Wochenstunden"``, ``"ab sofort"``, ``"befristet"``, ``"Quereinsteiger"``, ``"Aushilfe"``
+    as a modifier, numbers) are dropped (1.0); the title is split at separators (``,``,
+    `` - ``, ``|``, ``/``, ``(``) into parts, the first part weighing 0.97 and the others
+    0.9; the words before ``"in"``, ``"für"``, ``"mit"`` … are tried (0.92, for locations
+    and qualifiers); ``"Maschinen- und Anlagenführer"`` is expanded into both compounds;
+    generic-head titles are reordered (``"Helfer - Lager"`` ↔ ``"Lagerhelfer"``,
+    ``"Produktionsmitarbeiter"`` ↔ ``"Mitarbeiter Produktion"``, 0.95); and the head of an
+    unknown compound stands in for it with reduced weight (``"Werkzeugmechaniker"`` →
+    ``"Mechaniker"``, 0.78).
+
+    Parameters
+    ----------
+    text : str
+        A job title as written in an ad.
+
+    Returns
+    -------
+    list of (str, float)
+        Distinct normalised variants with their weight, the highest weight kept per
+        variant, in order of first appearance.
+
+    Examples
+    --------
+    >>> title_variants("Verkäufer in Teilzeit (m/w/d)")[:2]
+    [('verkaeufer', 1.0), ('verkaeufer in teilzeit', 0.9)]
+    """
+    return [(variant, weight) for variant, weight, _ in _title_variants(text)]
+
+
+def _title_variants(text: str) -> list[tuple[str, float, bool]]:
+    """:func:`title_variants` with a flag per variant: True for a fallback (a compound's head).
+
+    A fallback only counts when no other variant of the title reaches
+    :data:`RESOLVE_THRESHOLD`, so that ``"Gabelstapelfahrer"`` (a typo) keeps its near
+    match "Gabelstaplerfahrer" rather than falling back to "Fahrer".
+    """
+    weights: dict[str, float] = {}
+    fallback: dict[str, bool] = {}
+
+    def add(variant: str, weight: float, is_fallback: bool = False) -> None:
+        if len(variant) >= 2 and weight > weights.get(variant, 0.0):
+            weights[variant] = weight
+            fallback[variant] = is_fallback
+
+    base = _GENDER_ENDING.sub(_gender_ending, _GENDER_PAREN_LOOSE.sub(" ", text))
+    base = _AGENCY_NO_FOCUS.sub(" ", _strip_gender(base))
+    wholes: list[tuple[str, float]] = [(base, 1.0)]
+    for match in _ELLIPSIS.finditer(base):
+        first, second = match.group(1), match.group(2)
+        split = _compound_head(normalize_text(second))
+        wholes.append((base[: match.start()] + second + base[match.end() :], _W_REORDER))
+        if split is not None:
+            joined = first + split[1]
+            wholes.append((base[: match.start()] + joined + base[match.end() :], _W_REORDER))
+    found_clean = False
+    for whole, whole_weight in wholes:
+        pieces = [p for p in _TITLE_SEPARATOR.split(whole) if p and p.strip()]
+        candidates = [(whole, whole_weight)]
+        if len(pieces) > 1:
+            candidates += [
+                (piece, whole_weight * (_W_PART_FIRST if i == 0 else _W_PART_OTHER))
+                for i, piece in enumerate(pieces)
+            ]
+        sides = _AGENCY_DASH.split(whole)
+        if len(sides) == 2:
+            left, right = (_clean_title(normalize_text(s)) for s in sides)
+            if left and right and left not in _GENERIC_HEADS:
+                add(f"{left} fuer {right}", whole_weight * _W_AGENCY)
+                add(f"{left} im bereich {right}", whole_weight * _W_AGENCY)
+        for candidate, weight in candidates:
+            clean = _clean_title(normalize_text(candidate))
+            if not clean or clean in _GENERIC_HEADS or _TITLE_MODIFIER.fullmatch(clean):
+                continue
+            found_clean = True
+            add(clean, weight)
+            cut = _CUT_WORDS.split(clean, maxsplit=1)
+            head_phrase = _clean_title(cut[0]) if len(cut) > 1 else ""
+            if head_phrase and head_phrase not in _GENERIC_HEADS:
+                add(head_phrase, weight * _W_HEAD_PHRASE)
+            for short in (clean, head_phrase) if head_phrase else (clean,):
+                for reordered, factor, is_fallback in _reorderings(short):
+                    add(reordered, weight * factor, is_fallback)
+            for word in _key_words(head_phrase or clean):
+                add(word, weight * _W_KEY_WORD)
+    clean_set = set(weights)
+    for i, variant in enumerate(query_variants(text)):
+        if variant in clean_set:
+            weights[variant] = 1.0
+            fallback[variant] = False
+        elif not found_clean:
+            add(variant, _W_ALL_NOISE)
+        else:
+            add(variant, _W_NOISY_RAW if i == 0 else _W_NOISY_RAW * _W_PART_OTHER)
+    ranked = sorted(weights.items(), key=lambda item: -item[1])[:_MAX_TITLE_VARIANTS]
+    keep = {variant for variant, _ in ranked}
+    return [(v, w, fallback[v]) for v, w in weights.items() if v in keep]
 
 
 def _looks_german(text: str) -> bool:
@@ -1308,10 +1575,21 @@ class Taxonomy:
         index = self._index(kind)
         variants: list[str] = []
         owner: list[int] = []
+        weights: list[float] = []
+        fallbacks: list[bool] = []
         for i, text in enumerate(texts):
-            for variant in query_variants(text) or [normalize_text(text)]:
+            if kind == "occupation":
+                weighted = _title_variants(text) or [(normalize_text(text), 1.0, False)]
+            else:
+                plain = query_variants(text) or [normalize_text(text)]
+                weighted = [(v, 1.0, False) for v in plain]
+            for variant, weight, is_fallback in weighted:
                 variants.append(variant)
                 owner.append(i)
+                weights.append(weight)
+                fallbacks.append(is_fallback)
+        weight_arr = np.asarray(weights, np.float32)
+        fallback_arr = np.asarray(fallbacks, bool)
         german = np.array([german_first or _looks_german(texts[i]) for i in owner], dtype=bool)
         results: list[list[tuple[int, float]]] = [[] for _ in texts]
         if not variants:
@@ -1325,10 +1603,18 @@ class Taxonomy:
             while stop < len(variants) and owner_arr[stop] == owner_arr[stop - 1]:
                 stop += 1
             scores = index.scores(variants[start:stop], german[start:stop])
+            scores *= weight_arr[start:stop, None]
             group_starts = np.flatnonzero(
                 np.r_[True, owner_arr[start + 1 : stop] != owner_arr[start : stop - 1]]
             )
             per_text = np.maximum.reduceat(scores, group_starts, axis=0)
+            is_fallback = fallback_arr[start:stop]
+            if is_fallback.any():
+                # Fallback variants count only for texts whose other variants stay unresolved.
+                primary = np.where(is_fallback[:, None], np.float32(0.0), scores)
+                per_primary = np.maximum.reduceat(primary, group_starts, axis=0)
+                known = per_primary.max(axis=1) >= RESOLVE_THRESHOLD
+                per_text[known] = per_primary[known]
             k = min(limit, index.n_concepts)
             top = (
                 np.argpartition(-per_text, k - 1, axis=1)[:, :k]
