@@ -267,10 +267,12 @@ def participant_form(form: FormData, taxonomy: Taxonomy, *, new: bool) -> FormRe
             errors["languages"] = errors.pop(f"by_{i}")
         language_values.append({"language": code, "level": level,
                                 "expected_level": expected, "expected_by": by_text})  # fmt: skip
-        if not code and not level:
-            continue
-        if not code or not level:
-            errors["languages"] = "Bitte Sprache und Niveau angeben."
+        if not level:
+            if expected or by_text:
+                errors["languages"] = "Bitte zur Sprache auch das heutige Niveau angeben."
+            continue  # a language without a level (the form's preset) is not given
+        if not code:
+            errors["languages"] = "Bitte zum Niveau auch die Sprache angeben."
             continue
         entry: dict[str, Any] = {"language": code, "level": level}
         if expected:
@@ -307,8 +309,7 @@ def participant_form(form: FormData, taxonomy: Taxonomy, *, new: bool) -> FormRe
         errors["hours_min"] = "Bitte ausfüllen."
     if hours_max is None and "hours_max" not in errors:
         errors["hours_max"] = "Bitte ausfüllen."
-    if not errors:
-        _validate(ParticipantIn if new else ParticipantPatch, data, errors)
+    _validate(ParticipantIn if new else ParticipantPatch, data, errors)
     if "hours" in errors:
         errors.setdefault("hours_min", errors.pop("hours"))
     values = {
@@ -422,8 +423,7 @@ def vacancy_form(
     }
     if hours is None and "hours_per_week" not in errors:
         errors["hours_per_week"] = "Bitte ausfüllen."
-    if not errors:
-        _validate(VacancyIn if new else VacancyPatch, data, errors)
+    _validate(VacancyIn if new else VacancyPatch, data, errors)
     values = {
         "title": data["title"],
         "occupation": occupation_text,

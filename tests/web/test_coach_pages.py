@@ -205,6 +205,30 @@ def test_form_errors_are_german_and_keep_what_was_typed(world: World) -> None:
         "/web/coach/participants", data=_participant_form(csrf, hours_min="30", hours_max="20")
     )
     assert "Mindeststunden dürfen die Höchststunden nicht übersteigen" in again.text
+    # Everything wrong at once is reported at once; the preset language without a level
+    # counts as not given.
+    everything = client.post(
+        "/web/coach/participants",
+        data=_participant_form(
+            csrf,
+            name="",
+            postcode="12",
+            skill=[],
+            skills_text="",
+            hours_min="x",
+            level_0="",
+            lang_1="",
+            level_1="",
+        ),
+    )
+    for message in (
+        "Bitte ausfüllen.",
+        "fünfstellige Postleitzahl",
+        "mindestens einen Eintrag",
+        "Bitte eine Zahl eingeben.",
+    ):
+        assert message in everything.text, message
+    assert "Sprache und Niveau" not in everything.text
     unknown = client.post(
         "/web/coach/participants", data=_participant_form(csrf, postcode="", quarter="Atlantis")
     )
