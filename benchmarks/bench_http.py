@@ -489,13 +489,13 @@ def profile_breakdown(raw: str) -> dict[str, Any]:
 
 
 def _profile(
-    server: Server, requests: list[tuple[str, str]], directory: Path, seconds: float
+    server: Server, requests: list[tuple[str, str]], directory: Path, seconds: float, label: str
 ) -> dict[str, Any]:
     py_spy = shutil.which("py-spy")
     if py_spy is None:
         return {"skipped": "py-spy is not installed (pip install py-spy)"}
     pid = server.workers()[0]
-    out = directory / f"profile-{pid}.txt"
+    out = directory / f"profile-{label}-{pid}.txt"
     spy = subprocess.Popen(
         [py_spy, "record", "--pid", str(pid), "--duration", str(int(seconds)),
          "--format", "raw", "--rate", "500", "--output", str(out), "--nonblocking"],
@@ -554,7 +554,7 @@ def _bench_size(name: str, args: argparse.Namespace, work: Path) -> dict[str, An
             _print_row(f"{route}, concurrency 1, 1 worker", result)
         if args.profile:
             for route, requests in routes.items():
-                profile = _profile(server, requests, directory, args.profile_seconds)
+                profile = _profile(server, requests, directory, args.profile_seconds, route)
                 out[f"{route}_profile"] = profile
                 print(f"  profile {route}: {json.dumps(profile.get('inclusive_pct'))}")
         out["memory_one_worker"] = server.memory_mb()
