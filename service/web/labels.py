@@ -10,6 +10,7 @@ from matching.schema import AVAILABILITY_SHIFTS, FACTORS, MODES, Factor
 __all__ = [
     "CEFR_CHOICES",
     "FACTOR_LABELS_DE",
+    "FIELD_LABELS_DE",
     "LANGUAGE_NAMES_DE",
     "MODE_LABELS_DE",
     "NOTICE_VERSION",
@@ -75,6 +76,29 @@ CEFR_CHOICES: Final = (
     ("A1", "A1"), ("A2", "A2"), ("B1", "B1"), ("B2", "B2"), ("C1", "C1"), ("C2", "C2"),
     ("native", "Muttersprache"),
 )  # fmt: skip
+
+
+#: Form fields: German name and the id of the element the error summary links to.
+FIELD_LABELS_DE: Final = {
+    "name": ("Name", "name"), "contact": ("Kontakt", "contact"),
+    "postcode": ("Postleitzahl", "postcode"), "quarter": ("Stadtteil", "quarter"),
+    "place": ("Ort", "postcode"), "skills": ("Kompetenzen", "skills_text"),
+    "languages": ("Sprachen", "lang_0"), "modes": ("Verkehrsmittel", None),
+    "max_commute_minutes": ("Arbeitsweg", "max_commute_minutes"),
+    "driving_licence": ("Führerschein", "driving_licence"),
+    "hours_min": ("Mindeststunden", "hours_min"), "hours_max": ("Höchststunden", "hours_max"),
+    "availability": ("Schichten", None), "work_permit": ("Arbeitserlaubnis", "work_permit"),
+    "certificates": ("Nachweise", "certificates"),
+    "desired_occupations": ("Berufswünsche", "desired_occupations"),
+    "past_occupations": ("Frühere Tätigkeiten", "past_occupations"),
+    "title": ("Titel", "title"), "occupation": ("Beruf", "occupation"),
+    "certificates_required": ("Nachweise", "certificates_required"),
+    "driving_licence_required": ("Führerschein", "driving_licence_required"),
+    "hours_per_week": ("Stunden pro Woche", "hours_per_week"),
+    "days_per_week": ("Tage pro Woche", "days_per_week"), "openings": ("Plätze", "openings"),
+    "start_date": ("Beginn", "start_date"), "shifts": ("Schichten", None),
+    "status": ("Status", "status"),
+}  # fmt: skip
 
 
 def mode_choices() -> list[tuple[str, str]]:

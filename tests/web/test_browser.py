@@ -114,6 +114,15 @@ class Watch:
         return page
 
 
+def _shot(page: Any, path: Path, *, full_page: bool = True) -> None:
+    """Save a screenshot; a busy machine occasionally refuses the first capture."""
+    try:
+        page.screenshot(path=str(path), full_page=full_page)
+    except Exception:
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(path), full_page=full_page)
+
+
 def _sign_in(page: Any, site: LiveSite, who: str) -> None:
     page.goto(f"{site.url}/web/signin")
     page.get_by_label("Zugangsschlüssel").fill(site.tokens[who])
@@ -163,7 +172,7 @@ def test_coach_and_employer_from_sign_in_to_release(
     boss.get_by_label("Stunden pro Woche").fill("30")
     boss.get_by_label("Postleitzahl des Arbeitsorts").fill("33689")
     boss.get_by_role("checkbox", name="Frühschicht").check()
-    boss.screenshot(path=str(shots / "employer-vacancy-form.png"), full_page=True)
+    _shot(boss, shots / "employer-vacancy-form.png", full_page=True)
     boss.get_by_role("button", name="Stelle speichern").click()
     boss.get_by_text("Gespeichert.").wait_for()
     vacancy_url = boss.url.split("?")[0]
@@ -185,7 +194,7 @@ def test_coach_and_employer_from_sign_in_to_release(
     _pick(coach, search, "Kommiss", "Kommissionieren")
     search.type("Waren stap", delay=20)
     coach.get_by_role("option", name=re.compile("^Waren stapeln")).wait_for()
-    coach.screenshot(path=str(shots / "coach-participant-form-typeahead.png"))
+    _shot(coach, shots / "coach-participant-form-typeahead.png", full_page=False)
     coach.get_by_role("option", name=re.compile("^Waren stapeln")).click()
     search.type("Paletten wickeln", delay=10)
     search.press("Enter")
@@ -223,7 +232,7 @@ def test_coach_and_employer_from_sign_in_to_release(
     group = coach.locator("#left-out details.group").filter(has_text="Sprachniveau zu niedrig")
     group.locator("summary").first.click()
     assert group.get_by_text("Schichtleitung Verkauf", exact=True).is_visible()
-    coach.screenshot(path=str(shots / "coach-ranked-vacancies.png"), full_page=True)
+    _shot(coach, shots / "coach-ranked-vacancies.png", full_page=True)
 
     # Override the language filter for that vacancy, with a reason.
     group.get_by_label("Begründung (wird protokolliert)").fill("Betrieb bietet Sprachkurs an")
@@ -248,7 +257,7 @@ def test_coach_and_employer_from_sign_in_to_release(
     assert heading.startswith("Kandidat:in ")
     assert "Olena" not in boss.content() and "0521 987654" not in boss.content()
     assert candidate.locator(".factor").count() == 5
-    boss.screenshot(path=str(shots / "employer-shortlist-pseudonymous.png"), full_page=True)
+    _shot(boss, shots / "employer-shortlist-pseudonymous.png", full_page=True)
 
     # The coach releases the candidate to this employer.
     card = coach.locator("#ranked article").filter(has_text="Lagerhelfer:in (m/w/d)")
@@ -262,7 +271,7 @@ def test_coach_and_employer_from_sign_in_to_release(
     released = boss.get_by_role("heading", name="Neu vorgestellte Kandidat:innen")
     assert released.is_visible()
     assert boss.get_by_text("Olena Petrenko").is_visible()
-    boss.screenshot(path=str(shots / "employer-start-released.png"), full_page=True)
+    _shot(boss, shots / "employer-start-released.png", full_page=True)
     boss.goto(vacancy_url)
     assert boss.locator("#shortlist article").first.get_by_role("heading").inner_text() == (
         "Olena Petrenko"
@@ -312,7 +321,7 @@ def test_phone_screen_keyboard_and_admin_page(browser: Any, site: LiveSite, shot
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"page is {overflow}px wider than a phone screen"
     page.get_by_role("link", name="Passende Stellen").click()
-    page.screenshot(path=str(shots / "coach-ranked-phone.png"), full_page=False)
+    _shot(page, shots / "coach-ranked-phone.png", full_page=False)
     phone.close()
 
     desktop = browser.new_context(locale="de-DE", viewport={"width": 1200, "height": 800})
@@ -322,11 +331,11 @@ def test_phone_screen_keyboard_and_admin_page(browser: Any, site: LiveSite, shot
     assert page.evaluate("document.activeElement.textContent") == "Zum Inhalt springen"
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline != "none", "focus must be visible"
-    page.screenshot(path=str(shots / "signin.png"))
+    _shot(page, shots / "signin.png", full_page=False)
     page.get_by_label("Zugangsschlüssel").focus()
     page.keyboard.type(site.tokens["admin"])
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="Verwaltung").wait_for()
     assert page.get_by_role("cell", name="coach1", exact=True).is_visible()
-    page.screenshot(path=str(shots / "admin-users.png"), full_page=True)
+    _shot(page, shots / "admin-users.png", full_page=True)
     desktop.close()
