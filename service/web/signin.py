@@ -48,7 +48,14 @@ async def _signin_body(request: Request) -> FormData:
 
 
 def _safe_next(target: str | None) -> str | None:
-    if target and target.startswith("/web/") and not target.startswith("/web/signin"):
+    """A page of this site to return to after signing in, or None."""
+    if (
+        target
+        and target.startswith("/web/")
+        and not target.startswith("/web/signin")
+        and not any(part in target for part in ("//", "\\", "/../", "/./"))
+        and target.isprintable()
+    ):
         return target
     return None
 

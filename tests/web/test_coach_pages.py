@@ -88,6 +88,13 @@ def test_signin_keeps_the_page_asked_for_but_never_leaves_the_site(world: World)
         data={"token": world.tokens["coach1"], "next": "https://evil.example/"},
     )
     assert other.headers["location"] == "/web/coach"
+    for target in ("/web/..//evil.example", "/web/\\evil.example", "//evil.example/web/"):
+        sneaky = world.anonymous().post(
+            "/web/signin",
+            follow_redirects=False,
+            data={"token": world.tokens["coach1"], "next": target},
+        )
+        assert sneaky.headers["location"] == "/web/coach", target
 
 
 def test_the_list_shows_own_participants_only_and_searches(world: World) -> None:
