@@ -19,6 +19,9 @@ users_app = typer.Typer(help="Sign-in tokens of users.", no_args_is_help=True)
 taxonomy_app = typer.Typer(help="ESCO taxonomy.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(taxonomy_app, name="taxonomy")
+models_app = typer.Typer(help="Scoring models: list, activate, back to the default.",
+                         no_args_is_help=True)  # fmt: skip
+app.add_typer(models_app, name="models")
 
 #: Logging of ``serve``: one JSON line per request on stdout, warnings on stderr.
 LOG_CONFIG: dict[str, Any] = {
@@ -254,6 +257,91 @@ def backup(
         db.dispose()
     typer.echo(f"backup written to {destination}: " + ", ".join(
         f"{table} {n}" for table, n in counts.items()))  # fmt: skip
+
+
+def _admin_services(database_url: str | None) -> Any:
+    from service.context import Services
+
+    settings = _settings(database_url)
+    services = Services(settings, _database(settings), migrate=False)
+    services.ensure_ready()
+    return services
+
+
+def _admin(session: Any, name: str) -> Any:
+    from sqlalchemy import select
+
+    from service.auth import Principal, Role
+    from service.models import User
+
+    user = session.scalar(select(User).where(User.name == name))
+    if user is None or user.role != Role.ADMIN.value or user.revoked_at is not None:
+        _fail(f"no active admin named {name!r}")
+    return Principal(id=user.id, role=Role.ADMIN)
+
+
+@models_app.command("list")
+def models_list(database_url: DatabaseUrl = None) -> None:
+    """List model versions and the one in force (JSON)."""
+    from service.domain.learning import list_models
+
+    services = _admin_services(database_url)
+    try:
+        with services.db.session() as session:
+            typer.echo(json.dumps(list_models(session, services), indent=2, default=str))
+    finally:
+        services.db.dispose()
+
+
+@models_app.command("activate")
+def models_activate(
+    name: str,
+    version: str,
+    admin: Annotated[str, typer.Option(help="the admin user taking the decision")],
+    override_reason: Annotated[
+        str | None, typer.Option(help="activate although the promotion gate refuses")
+    ] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Activate a model version through the promotion gate (running workers swap)."""
+    from matching.errors import MatchingError
+    from service.domain.learning import activate_model
+    from service.errors import ServiceError
+
+    services = _admin_services(database_url)
+    try:
+        with services.db.session() as session:
+            result = activate_model(
+                session,
+                services,
+                _admin(session, admin),
+                name=name,
+                version=version,
+                override_reason=override_reason,
+            )
+            typer.echo(json.dumps(result, indent=2, default=str))
+    except (ServiceError, MatchingError) as exc:
+        _fail(str(exc))
+    finally:
+        services.db.dispose()
+
+
+@models_app.command("deactivate")
+def models_deactivate(
+    admin: Annotated[str, typer.Option(help="the admin user taking the decision")],
+    reason: Annotated[str, typer.Option(help="why the default scorer is switched back on")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Kill switch: go back to the transparent default scorer."""
+    from service.domain.learning import deactivate_model
+
+    services = _admin_services(database_url)
+    try:
+        with services.db.session() as session:
+            result = deactivate_model(session, services, _admin(session, admin), reason=reason)
+            typer.echo(json.dumps(result, indent=2, default=str))
+    finally:
+        services.db.dispose()
 
 
 def main() -> None:

@@ -79,11 +79,15 @@ def make_engine(url: str, *, timeout_seconds: float = 5.0) -> Engine:
 
         return engine
     statement_ms = int(timeout_seconds * 1000)
+    # Options given in the URL (e.g. ?options=-csearch_path%3Dother) are kept.
+    given = parsed.query.get("options", "")
+    given = given if isinstance(given, str) else " ".join(given)
+    options = f"{given} -c statement_timeout={statement_ms} -c lock_timeout={statement_ms}"
     return create_engine(
         url,
         connect_args={
             "connect_timeout": max(1, round(timeout_seconds)),
-            "options": f"-c statement_timeout={statement_ms} -c lock_timeout={statement_ms}",
+            "options": options.strip(),
         },
         pool_pre_ping=True,
         pool_size=8,

@@ -9,6 +9,7 @@ is translated implicitly (a stray ``ValueError`` is a bug, answered 500 and logg
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -207,7 +208,9 @@ async def _handle_http(request: Request, exc: StarletteHTTPException) -> JSONRes
 
 
 async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
-    _log.exception("unhandled error: %s", type(exc).__name__)
+    # The stack only, never the message: it may quote stored values (names, free text).
+    frames = "".join(traceback.format_tb(exc.__traceback__))
+    _log.error("unhandled error %s at\n%s", type(exc).__name__, frames)
     return JSONResponse(
         error_body("internal_error", "Unerwarteter Fehler; er wurde protokolliert."),
         status_code=500,

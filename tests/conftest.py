@@ -9,6 +9,7 @@ starts from empty tables (deleted or truncated before the test).
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -66,14 +67,20 @@ def shared_database(
                         "postgresql+psycopg://postgres@127.0.0.1:5432/test)")  # fmt: skip
         from service.db import make_engine
 
+        # A schema of its own, so that test sessions running at the same time (several
+        # engineers, CI) never touch each other's tables.
+        schema = f"jobmatch_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
         engine = make_engine(url)
         with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-        database = _migrated(url)
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        separator = "&" if "?" in url else "?"
+        database = _migrated(f"{url}{separator}options=-csearch_path%3D{schema}")
     yield database
     database.dispose()
+    if request.param != "sqlite":
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        engine.dispose()
 
 
 @pytest.fixture

@@ -65,7 +65,19 @@ def deactivate_model(
     return domain.deactivate_model(session, services, user, reason=body.reason)
 
 
-@router.get("/analytics/training-data")
+@router.get(
+    "/analytics/training-data",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "the training table, one row per shown or acted-on pair",
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+            },
+        }
+    },
+)
 def training_data(
     user: CurrentUser,
     session: DbSession,

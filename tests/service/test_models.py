@@ -99,3 +99,35 @@ def test_training_data_is_pseudonymous(world: World) -> None:
     assert table["vacancy_id"].tolist() == [vid] and table["label"].tolist() == [True]
     as_json = world.ok("GET", "/analytics/training-data?format=json", "admin")
     assert as_json[0]["participant_pseudonym"] == table["participant_pseudonym"][0]
+
+
+def test_models_command_line(world: World, database: Database, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from service.cli import app as cli
+
+    save_model(DefaultScorer({"skills": 0.5, "occupation": 0.2, "language": 0.1, "commute": 0.1,
+                              "hours": 0.1}), tmp_path, "ranker", "v1", metrics={},
+               training_data_hash="0" * 64, trained_by="test")  # fmt: skip
+    runner = CliRunner(env={"JOBMATCH_MODELS_DIR": str(tmp_path)})
+    from service.settings import get_settings
+
+    get_settings.cache_clear()
+    try:
+        url = ["--database-url", database.url]
+        listed = runner.invoke(cli, ["models", "list", *url])
+        assert listed.exit_code == 0 and '"version": "v1"' in listed.output
+        refused = runner.invoke(cli, ["models", "activate", "ranker", "v1", "--admin", "admin",
+                                      *url])  # fmt: skip
+        assert refused.exit_code == 1 and "Freigabe verweigert" in refused.output
+        done = runner.invoke(cli, ["models", "activate", "ranker", "v1", "--admin", "admin",
+                                   "--override-reason", "Pilot", *url])  # fmt: skip
+        assert done.exit_code == 0, done.output
+        wrong = runner.invoke(cli, ["models", "deactivate", "--admin", "coach1",
+                                    "--reason", "x", *url])  # fmt: skip
+        assert wrong.exit_code == 1
+        off = runner.invoke(cli, ["models", "deactivate", "--admin", "admin", "--reason", "x",
+                                  *url])  # fmt: skip
+        assert off.exit_code == 0 and '"kill_switch": true' in off.output
+    finally:
+        get_settings.cache_clear()
