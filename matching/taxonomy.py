@@ -62,6 +62,7 @@ __all__ = [
     "Resolution",
     "Taxonomy",
     "import_esco",
+    "is_helper_title",
     "normalize_text",
     "query_variants",
     "title_variants",
@@ -262,6 +263,7 @@ _W_REORDER = 0.95  # "Produktionsmitarbeiter" ↔ "Mitarbeiter Produktion" ↔ "
 _W_HEAD_WORD = 0.78  # the head of an unknown compound ("Werkzeugmechaniker" → "Mechaniker")
 _W_KEY_WORD = 0.85  # the job word of a longer title ("Verkäufer Frischetheke" → "Verkäufer")
 _W_AGENCY = 0.97  # the agency's "X - Y" read as "X für Y"
+_W_DOMAIN = 0.78  # a bare field read as a job in it ("Quereinsteiger Lager" → "Mitarbeiter Lager")
 _W_NOISY_RAW = 0.9  # the title with its noise words still in
 _W_ALL_NOISE = 0.55  # a title made of noise only ("Aushilfe (m/w/d)", "Minijob")
 _MAX_TITLE_VARIANTS = 14
@@ -300,6 +302,8 @@ _TITLE_NOISE = re.compile(
     r"|willkommen|verstaerkung|mind|bis zu|top|attraktiv\w*|examiniert\w*|gelernt\w*"
     r"|staatlich anerkannt\w*|erfahren\w*|qualifiziert\w*|motiviert\w*|engagiert\w*"
     r"|zuverlaessig\w*|freundlich\w*|flexibl\w*|tatkraeftig\w*|junior|senior|neue[rn]?"
+    r"|vz|tz|ausbildung (?:zur zum|zum zur|zum|zur|als)|ausbildung|auszubildende\w*|azubi"
+    r"|praktikum|praktikant\w*|duales studium|trainee|stellvertretende\w*|stv|dipl"
     r")\b"
 )
 _TITLE_MODIFIER = re.compile(r"\b(?:aushilfe|aushilfskraft|aushilfsjob)\b")
@@ -330,7 +334,7 @@ _HEADS = tuple(
             "pruefer", "kontrolleur", "zusteller", "kommissionierer", "packer", "verpacker",
             "sortierer", "bote", "kurier", "gaertner", "erzieher", "hausmeister",
             "bauer", "macher", "zerspaner", "dreher", "fraeser", "schleifer", "kassierer",
-            "lagerist", "bearbeiter", "operator", "spezialist", "manager", "trainer",
+            "lagerist", "bearbeiter", "verarbeiter", "operator", "spezialist", "manager", "trainer",
         },
         key=lambda h: (-len(h), h),
     )
@@ -344,6 +348,57 @@ _NO_HEAD_ALONE = frozenset(
      "planer", "entwickler", "assistent", "referent", "trainer"}
 )  # fmt: skip
 _NOT_COMPOUNDS = frozenset({"aushilfe", "aushilfskraft", "mithilfe", "haushilfe"})
+
+
+#: Abbreviations common in German job titles (normalised word → written out).
+_ABBREVIATIONS = {
+    "paed": "paedagogische",
+    "kfm": "kaufmaennischer",
+    "kaufm": "kaufmaennischer",
+    "techn": "technischer",
+    "med": "medizinische",
+    "ltg": "leitung",
+    "ing": "ingenieur",
+    "mech": "mechaniker",
+    "elektr": "elektro",
+    "fa": "fachangestellte",
+    "kl": "klasse",
+}
+#: First words that make a title a helper title; these prefer occupations outside the ISCO
+#: major groups 1–3 (managers, professionals, technicians).
+_HELPER_WORDS = frozenset({"helfer", "hilfskraft", "hilfsarbeiter", "aushilfe", "hilfe"})
+_HELPER_SKILLED_FACTOR = np.float32(0.8)
+
+
+def _expand(norm: str) -> str:
+    """Write out the abbreviations of a normalised title (``"paed fachkraft"``)."""
+    words = norm.split()
+    if not any(w in _ABBREVIATIONS for w in words):
+        return norm
+    return " ".join(_ABBREVIATIONS.get(w, w) for w in words)
+
+
+def is_helper_title(text: str) -> bool:
+    """Whether a job title names a helper job (``"Helfer/in - Lager"``, ``"Hilfskraft Küche"``).
+
+    Parameters
+    ----------
+    text : str
+        A job title.
+
+    Returns
+    -------
+    bool
+        True when the first word, gender markers removed, is "Helfer", "Hilfskraft",
+        "Hilfsarbeiter", "Aushilfe" or "Hilfe".
+
+    Examples
+    --------
+    >>> is_helper_title("Helfer/in - Lebensmittelherstellung"), is_helper_title("Lagerhelfer")
+    (True, False)
+    """
+    norm = normalize_text(_strip_gender(text))
+    return norm.split(" ", 1)[0] in _HELPER_WORDS if norm else False
 
 
 def _gender_ending(match: re.Match[str]) -> str:
@@ -485,12 +540,12 @@ def _title_variants(text: str) -> list[tuple[str, float, bool]]:
             ]
         sides = _AGENCY_DASH.split(whole)
         if len(sides) == 2:
-            left, right = (_clean_title(normalize_text(s)) for s in sides)
-            if left and right and left not in _GENERIC_HEADS:
+            left, right = (_clean_title(_expand(normalize_text(s))) for s in sides)
+            if left and right:
                 add(f"{left} fuer {right}", whole_weight * _W_AGENCY)
                 add(f"{left} im bereich {right}", whole_weight * _W_AGENCY)
         for candidate, weight in candidates:
-            clean = _clean_title(normalize_text(candidate))
+            clean = _clean_title(_expand(normalize_text(candidate)))
             if not clean or clean in _GENERIC_HEADS or _TITLE_MODIFIER.fullmatch(clean):
                 continue
             found_clean = True
@@ -504,13 +559,18 @@ def _title_variants(text: str) -> list[tuple[str, float, bool]]:
                     add(reordered, weight * factor, is_fallback)
             for word in _key_words(head_phrase or clean):
                 add(word, weight * _W_KEY_WORD)
+            words = clean.split()
+            if len(words) <= 2 and not any(w.endswith(_HEADS) for w in words):
+                add(f"mitarbeiter {clean}", weight * _W_DOMAIN)
     clean_set = set(weights)
     for i, variant in enumerate(query_variants(text)):
-        if variant in clean_set:
-            weights[variant] = 1.0
-            fallback[variant] = False
-        elif not found_clean:
+        # query_variants gives the whole title first, then the forms of a pair "Koch/Köchin".
+        if not found_clean:
             add(variant, _W_ALL_NOISE)
+        elif variant in clean_set:
+            if i == 0 or " " not in variant:
+                weights[variant] = 1.0
+                fallback[variant] = False
         else:
             add(variant, _W_NOISY_RAW if i == 0 else _W_NOISY_RAW * _W_PART_OTHER)
     ranked = sorted(weights.items(), key=lambda item: -item[1])[:_MAX_TITLE_VARIANTS]
@@ -1333,6 +1393,7 @@ class Taxonomy:
         self.version = version
         self._lock = threading.Lock()
         self._indexes: dict[str, _Index] = {}
+        self._skilled: np.ndarray | None = None
         self._skill_concepts: list[Concept | None] = [None] * n_skills
         self._occupation_concepts: list[Concept | None] = [None] * n_occ
 
@@ -1580,6 +1641,9 @@ class Taxonomy:
         for i, text in enumerate(texts):
             if kind == "occupation":
                 weighted = _title_variants(text) or [(normalize_text(text), 1.0, False)]
+                # An exact hit at full weight cannot be beaten: score those variants only.
+                exact = [w for w in weighted if w[1] >= 1.0 and w[0] in index.exact]
+                weighted = exact or weighted
             else:
                 plain = query_variants(text) or [normalize_text(text)]
                 weighted = [(v, 1.0, False) for v in plain]
@@ -1590,6 +1654,8 @@ class Taxonomy:
                 fallbacks.append(is_fallback)
         weight_arr = np.asarray(weights, np.float32)
         fallback_arr = np.asarray(fallbacks, bool)
+        helper_texts = [is_helper_title(text) for text in texts] if kind == "occupation" else []
+        helper_arr = np.array([bool(helper_texts) and helper_texts[i] for i in owner], bool)
         german = np.array([german_first or _looks_german(texts[i]) for i in owner], dtype=bool)
         results: list[list[tuple[int, float]]] = [[] for _ in texts]
         if not variants:
@@ -1602,8 +1668,24 @@ class Taxonomy:
             stop = min(start + _BATCH_CHUNK * 4, len(variants))
             while stop < len(variants) and owner_arr[stop] == owner_arr[stop - 1]:
                 stop += 1
-            scores = index.scores(variants[start:stop], german[start:stop])
-            scores *= weight_arr[start:stop, None]
+            # Score each distinct (variant, German) pair of the chunk once.
+            keys: dict[tuple[str, bool], int] = {}
+            rows = np.fromiter(
+                (
+                    keys.setdefault((variants[j], bool(german[j])), len(keys))
+                    for j in range(start, stop)
+                ),
+                np.int64,
+                stop - start,
+            )
+            unique = index.scores(
+                [key[0] for key in keys], np.fromiter((key[1] for key in keys), bool, len(keys))
+            )
+            scores = unique[rows] * weight_arr[start:stop, None]
+            if helper_arr[start:stop].any():
+                skilled = self._skilled_occupations()
+                helper_rows = np.flatnonzero(helper_arr[start:stop])
+                scores[np.ix_(helper_rows, skilled)] *= _HELPER_SKILLED_FACTOR
             group_starts = np.flatnonzero(
                 np.r_[True, owner_arr[start + 1 : stop] != owner_arr[start : stop - 1]]
             )
@@ -1629,6 +1711,15 @@ class Taxonomy:
                     (int(cand[j]), float(np.clip(per_text[row, cand[j]], 0.0, 1.0))) for j in order
                 ]
         return results
+
+    def _skilled_occupations(self) -> np.ndarray:
+        """Positions of occupations in ISCO major groups 1–3 (cached)."""
+        skilled = self._skilled
+        if skilled is None:
+            major = self.occupations["isco_code"].fillna("").str[:1]
+            skilled = np.flatnonzero(major.isin(["1", "2", "3"]).to_numpy())
+            self._skilled = skilled
+        return skilled
 
     def _check_texts(self, texts: Sequence[str]) -> None:
         if isinstance(texts, str):

@@ -19,8 +19,10 @@ from matching.taxonomy import (
     Resolution,
     Taxonomy,
     import_esco,
+    is_helper_title,
     normalize_text,
     query_variants,
+    title_variants,
 )
 
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
@@ -559,3 +561,133 @@ def test_talentclef_german_titles_hit_isco_unit_group(taxonomy: Taxonomy) -> Non
     got = [r.concept.isco_code if r.concept else None for r in resolved]
     hit_rate = float(np.mean(np.array(got, dtype=object) == expected[known].to_numpy()))
     assert hit_rate >= 0.80, hit_rate
+
+
+# --------------------------------------------------------------------------- noisy job titles
+
+
+@pytest.mark.parametrize(
+    "marker",
+    [
+        " (m/w/d)", " (w/m/d)", " (d/m/w)", " (m|w|d)", " (M/W/D)", " (m/w/x)", " (w/m/div)",
+        " (gn*)", " (all genders)", " m/w/d", " (m,w,d)", " (m-w-d)", "/in", "*in", ":in",
+    ],
+)  # fmt: skip
+def test_title_gender_markers_in_all_variants(marker: str) -> None:
+    assert title_variants("Lagerhelfer" + marker)[0] == ("lagerhelfer", 1.0)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Verkäufer in Teilzeit", "verkaeufer"),
+        ("Verkäufer/in in Vollzeit oder Teilzeit", "verkaeufer"),
+        ("Verkäufer auf 538-Euro-Basis", "verkaeufer"),
+        ("Verkäufer (Minijob)", "verkaeufer"),
+        ("Verkäufer 25 Wochenstunden", "verkaeufer"),
+        ("Verkäufer ab sofort gesucht", "verkaeufer"),
+        ("Verkäufer befristet", "verkaeufer"),
+        ("Verkäufer unbefristet", "verkaeufer"),
+        ("Quereinsteiger Verkäufer", "verkaeufer"),
+        ("Aushilfe Kassierer", "kassierer"),
+        ("Angestellte/r im Verkauf", "angestellter im verkauf"),
+    ],
+)
+def test_title_noise_is_stripped(text: str, expected: str) -> None:
+    variants = dict(title_variants(text))
+    assert variants.get(expected) == 1.0, title_variants(text)
+
+
+def test_title_is_split_at_separators_head_first() -> None:
+    variants = dict(title_variants("Küchenhilfe, Spülkraft | Minijob"))
+    assert variants["kuechenhilfe"] == pytest.approx(0.97)
+    assert variants["spuelkraft"] == pytest.approx(0.9)
+
+
+def test_agency_forms() -> None:
+    helper = dict(title_variants("Helfer/in - Verpackung"))
+    assert helper["verpackungshelfer"] == pytest.approx(0.95)
+    assert helper["helfer im bereich verpackung"] >= 0.95
+    no_focus = title_variants("Reinigungskraft (o. Angabe des Schwerpunkts)")
+    assert no_focus[0] == ("reinigungskraft", 1.0)
+    skilled = dict(title_variants("Fachkraft - Lagerlogistik"))
+    assert skilled["fachkraft fuer lagerlogistik"] == pytest.approx(0.97)
+    ellipsis = dict(title_variants("Metall- und Kunststoffverarbeiter"))
+    assert ellipsis["kunststoffverarbeiter"] == pytest.approx(0.95)
+    assert ellipsis["metallverarbeiter"] == pytest.approx(0.95)
+
+
+def test_compound_head_is_a_weaker_fallback() -> None:
+    variants = dict(title_variants("Zahnradfräser"))
+    assert variants["zahnradfraeser"] == 1.0
+    assert variants["fraeser"] < 0.8
+    assert variants["fraeser zahnrad"] == pytest.approx(0.95)
+
+
+@pytest.mark.parametrize(
+    ("text", "isco"),
+    [
+        ("Lagerhelfer in Vollzeit ab sofort (w/m/d)", "9333"),
+        ("Staplerfahrer – unbefristet, 40 Std./Woche", "8344"),
+        ("Reinigungskraft auf 538-Euro-Basis (gn*)", "9112"),
+        ("Koch / Köchin für unser Restaurant in Bielefeld", "5120"),
+        ("Küchenhilfe | Minijob | Bielefeld-Mitte", "9412"),
+        ("Mitarbeiter/in Produktion im 3-Schicht-Betrieb", "9329"),
+        ("Werkzeugmechanikerin in Teilzeit", "7222"),
+        ("Hilfskraft - Küche", "9412"),
+        ("Kassierer:in auf Minijobbasis", "5230"),
+        ("Quereinsteiger (m/w/d) Lager", "9333"),
+        ("Maler und Lackierer - Gesellen gesucht!", "7131"),
+        ("Busfahrer*in im Linienverkehr", "8331"),
+        ("Elektriker/in, unbefristet, Vollzeit", "7411"),
+        ("Fahrer/in Kl. C/CE im Nahverkehr", "8332"),
+        ("Kfm. Mitarbeiter (m/w/d)", "4110"),
+        ("Ausbildung zum Koch (m/w/d)", "5120"),
+        ("Montierer (w/m/d) in Wechselschicht", "8219"),
+        ("Maschinenführer/in, 3-Schicht", "8131"),
+    ],
+)
+def test_noisy_titles_resolve(taxonomy: Taxonomy, text: str, isco: str) -> None:
+    resolution = taxonomy.resolve_occupation(text)
+    assert resolution.concept is not None, resolution
+    assert resolution.concept.isco_code == isco, resolution
+
+
+@pytest.mark.parametrize("text", ["Minijob (m/w/d)", "Aushilfe", "Teilzeit, ab sofort"])
+def test_titles_of_noise_only_stay_unresolved(taxonomy: Taxonomy, text: str) -> None:
+    assert taxonomy.resolve_occupation(text).concept is None
+
+
+def test_noise_does_not_raise_confidence_above_the_clean_title(taxonomy: Taxonomy) -> None:
+    clean = taxonomy.resolve_occupation("Zahnradfräser")
+    noisy = taxonomy.resolve_occupation("Zahnradfräser (m/w/d) in Vollzeit, ab sofort")
+    assert noisy.confidence <= clean.confidence + 1e-6
+    assert (noisy.concept and noisy.concept.uri) == (clean.concept and clean.concept.uri)
+
+
+def test_helper_titles_prefer_unskilled_occupations(taxonomy: Taxonomy) -> None:
+    assert is_helper_title("Helfer/in - Lager")
+    assert is_helper_title("Hilfskraft Küche")
+    assert not is_helper_title("Lagerhelfer")
+    assert not is_helper_title("Fachkraft - Lager")
+    resolution = taxonomy.resolve_occupation("Helfer - Küche")
+    assert resolution.concept is not None
+    assert resolution.concept.isco_code[0] not in "123"
+
+
+_NOISE = st.sampled_from(
+    ["", " (m/w/d)", " in Teilzeit", " - Vollzeit", ", ab sofort", " | Minijob", " befristet"]
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_WORDS, _NOISE, _NOISE)
+def test_title_variants_are_normalised_and_weighted(word: str, first: str, second: str) -> None:
+    text = word.title() + "arbeiter" + first + second
+    variants = title_variants(text)
+    assert variants
+    assert variants[0] == (normalize_text(word + "arbeiter"), 1.0)
+    for variant, weight in variants:
+        assert variant == normalize_text(variant)
+        assert 0.0 < weight <= 1.0
+    assert len({v for v, _ in variants}) == len(variants)
