@@ -132,7 +132,8 @@ def _form_page(
 
 def _empty_values() -> dict[str, Any]:
     return {
-        "name": "", "contact": "", "postcode": "", "quarter": "", "skills": [],
+        "name": "", "contact": "", "postcode": "", "quarter": "", "lat": None, "lon": None,
+        "skills": [],
         "skills_text": "", "certificates": "",
         "languages": [{"language": "de"}, {}, {}, {}],
         "modes": ["walk", "transit"], "driving_licence": "", "max_commute_minutes": "",

@@ -55,7 +55,8 @@ def employer_home(request: Request, user: EmployerUser, session: DbSession) -> R
 def _empty_values() -> dict[str, Any]:
     return {
         "title": "", "occupation": "", "occupation_uri": "", "skills": [], "skills_text": "",
-        "de_level": "A2", "certificates_required": "", "postcode": "", "quarter": "",
+        "de_level": "A2", "other_languages": [{}], "certificates_required": "",
+        "postcode": "", "quarter": "", "lat": None, "lon": None,
         "hours_per_week": "", "days_per_week": "5", "shifts": ["day"],
         "driving_licence_required": "", "work_permit_required": True, "openings": "1",
         "start_date": "", "status": "open",

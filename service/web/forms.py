@@ -33,8 +33,10 @@ __all__ = [
     "vacancy_values",
 ]
 
-#: How many language rows the participant form offers.
+#: How many language rows the participant form offers (more when more are stored).
 LANGUAGE_ROWS: Final = 4
+#: The most language rows a form is read for (the schemas' limit).
+_MAX_LANGUAGES: Final = 20
 
 _SPLIT = re.compile(r"[;,\n]+")
 _LINES = re.compile(r"[\r\n]+")
@@ -130,6 +132,15 @@ def _date(form: FormData, key: str, errors: dict[str, str]) -> dt.date | None:
         return None
 
 
+def _place(form: FormData, errors: dict[str, str]) -> dict[str, Any]:
+    """Postcode and quarter as typed, and stored coordinates carried in hidden fields."""
+    place: dict[str, Any] = {k: v for k in ("postcode", "quarter") if (v := _text(form, k))}
+    lat, lon = _number(form, "lat", errors), _number(form, "lon", errors)
+    if lat is not None and lon is not None:
+        place["lat"], place["lon"] = float(lat), float(lon)
+    return place
+
+
 def _field_of(loc: Sequence[Any]) -> str:
     parts = [str(p) for p in loc if not isinstance(p, int)]
     if not parts:
@@ -220,6 +231,8 @@ def participant_values(view: dict[str, Any], taxonomy: Taxonomy) -> dict[str, An
         "contact": view["contact"] or "",
         "postcode": view["home"]["postcode"] or "",
         "quarter": view["home"]["quarter"] or "",
+        "lat": view["home"]["lat"],
+        "lon": view["home"]["lon"],
         "skills": _chips(taxonomy, skills),
         "skills_text": "",
         "certificates": ", ".join(view["certificates"]),
@@ -259,7 +272,9 @@ def participant_form(form: FormData, taxonomy: Taxonomy, *, new: bool) -> FormRe
     skills = _unique([*_texts(form, "skill"), *_split(_text(form, "skills_text"), _LINES)])
     languages: list[dict[str, Any]] = []
     language_values: list[dict[str, Any]] = []
-    for i in range(LANGUAGE_ROWS):
+    for i in range(_MAX_LANGUAGES):
+        if f"lang_{i}" not in form and f"level_{i}" not in form:
+            break
         code, level = _text(form, f"lang_{i}"), _text(form, f"level_{i}")
         expected, by_text = _text(form, f"expected_{i}"), _text(form, f"by_{i}")
         by = _date(form, f"by_{i}", errors)
@@ -280,7 +295,7 @@ def participant_form(form: FormData, taxonomy: Taxonomy, *, new: bool) -> FormRe
         if by is not None:
             entry["expected_by"] = by
         languages.append(entry)
-    home = {k: v for k in ("postcode", "quarter") if (v := _text(form, k))}
+    home = _place(form, errors)
     hours_min = _number(form, "hours_min", errors)
     hours_max = _number(form, "hours_max", errors)
     commute = _number(form, "max_commute_minutes", errors, integer=True)
@@ -317,6 +332,8 @@ def participant_form(form: FormData, taxonomy: Taxonomy, *, new: bool) -> FormRe
         "contact": data["contact"] or "",
         "postcode": _text(form, "postcode"),
         "quarter": _text(form, "quarter"),
+        "lat": home.get("lat"),
+        "lon": home.get("lon"),
         "skills": _chips(taxonomy, skills),
         "skills_text": "",
         "certificates": _text(form, "certificates"),
@@ -346,6 +363,7 @@ def vacancy_values(view: dict[str, Any], taxonomy: Taxonomy) -> dict[str, Any]:
     essential = {s.get("uri") or s["input"] for s in view["skills"] if s["essential"]}
     occupation = view["occupation"] or {}
     german = next((x["level"] for x in view["languages"] if x["language"] == "de"), "")
+    others = [dict(x) for x in view["languages"] if x["language"] != "de"]
     return {
         "title": view["title"],
         "occupation": occupation.get("label_de") or occupation.get("input") or "",
@@ -353,9 +371,12 @@ def vacancy_values(view: dict[str, Any], taxonomy: Taxonomy) -> dict[str, Any]:
         "skills": _chips(taxonomy, skills, essential),
         "skills_text": "",
         "de_level": german,
+        "other_languages": [*others, {}],
         "certificates_required": ", ".join(view["certificates_required"]),
         "postcode": view["location"]["postcode"] or "",
         "quarter": view["location"]["quarter"] or "",
+        "lat": view["location"]["lat"],
+        "lon": view["location"]["lon"],
         "hours_per_week": view["hours_per_week"],
         "days_per_week": view["days_per_week"],
         "shifts": list(view["shifts"]),
@@ -402,6 +423,17 @@ def vacancy_form(
     ):
         occupation = occupation_text  # the picked label was edited afterwards
     de_level = _text(form, "de_level")
+    languages = [{"language": "de", "level": de_level}] if de_level else []
+    other_languages: list[dict[str, str]] = []
+    for i in range(_MAX_LANGUAGES):
+        if f"vlang_{i}" not in form:
+            break
+        code, level = _text(form, f"vlang_{i}"), _text(form, f"vlevel_{i}")
+        other_languages.append({"language": code, "level": level})
+        if code and level and code != "de":
+            languages.append({"language": code, "level": level})
+        elif level and not code:
+            errors["languages"] = "Bitte zum Niveau auch die Sprache angeben."
     hours = _number(form, "hours_per_week", errors)
     days = _number(form, "days_per_week", errors, integer=True)
     openings = _number(form, "openings", errors, integer=True)
@@ -410,8 +442,8 @@ def vacancy_form(
         "occupation": occupation,
         "skills": [{"skill": s, "essential": s in essential} for s in skills],
         "certificates_required": _split(_text(form, "certificates_required")),
-        "languages": [{"language": "de", "level": de_level}] if de_level else [],
-        "location": {k: v for k in ("postcode", "quarter") if (v := _text(form, k))},
+        "languages": languages,
+        "location": _place(form, errors),
         "hours_per_week": hours,
         "days_per_week": days if days is not None else 5,
         "shifts": _unique(_texts(form, "shift")),
@@ -431,9 +463,12 @@ def vacancy_form(
         "skills": _chips(taxonomy, skills, essential),
         "skills_text": "",
         "de_level": de_level,
+        "other_languages": [x for x in other_languages if x["language"] or x["level"]] + [{}],
         "certificates_required": _text(form, "certificates_required"),
         "postcode": _text(form, "postcode"),
         "quarter": _text(form, "quarter"),
+        "lat": data["location"].get("lat"),
+        "lon": data["location"].get("lon"),
         "hours_per_week": _text(form, "hours_per_week"),
         "days_per_week": _text(form, "days_per_week") or "5",
         "shifts": data["shifts"],

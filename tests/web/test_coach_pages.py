@@ -258,6 +258,24 @@ def test_editing_changes_the_participant(world: World) -> None:
     assert world.api("GET", f"/participants/{pid}", "coach1")["name"] == "Ayşe Yılmaz"
 
 
+def test_editing_keeps_every_language_and_coordinates(world: World) -> None:
+    languages = [{"language": code, "level": "A2"} for code in ("de", "en", "ar", "tr", "uk", "ru")]
+    pid = world.participant(
+        "coach1", languages=languages, home={"postcode": "33605", "lat": 52.0, "lon": 8.55}
+    )
+    client = world.browser("coach1")
+    form = client.get(f"/web/coach/participants/{pid}/edit").text
+    assert 'id="lang_5"' in form and 'name="lat" value="52.0"' in form
+    data = _participant_form(csrf_of(form), active="on", lat="52.0", lon="8.55")
+    for i, lang in enumerate(languages):
+        data[f"lang_{i}"], data[f"level_{i}"] = lang["language"], lang["level"]
+    response = client.post(f"/web/coach/participants/{pid}/edit", data=data)
+    assert response.status_code == 200
+    stored = world.api("GET", f"/participants/{pid}", "coach1")
+    assert stored["languages"] == languages
+    assert (stored["home"]["lat"], stored["home"]["lon"]) == (52.0, 8.55)
+
+
 def test_the_ranked_list_shows_factors_reasons_and_what_was_left_out(world: World) -> None:
     pid = world.participant("coach1")
     near = world.vacancy(title="Kassierer:in Markt")

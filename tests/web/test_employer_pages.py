@@ -165,3 +165,32 @@ def test_roles_see_only_their_own_pages(world: World) -> None:
     analyst = world.browser("analyst")
     assert analyst.get("/web/", follow_redirects=True).url.path == "/web/analyst"
     assert analyst.get("/web/coach").status_code == 403
+
+
+def test_editing_keeps_other_languages_and_coordinates(world: World) -> None:
+    vid = world.vacancy(
+        "employer1",
+        languages=[{"language": "de", "level": "B1"}, {"language": "en", "level": "A2"}],
+        location={"postcode": "33602", "lat": 52.02, "lon": 8.53},
+    )
+    client = world.browser("employer1")
+    form = client.get(f"/web/employer/vacancies/{vid}/edit").text
+    assert 'name="lat" value="52.02"' in form
+    data = _vacancy_form(
+        csrf_of(form),
+        de_level="B1",
+        vlang_0="en",
+        vlevel_0="A2",
+        vlang_1="",
+        vlevel_1="",
+        lat="52.02",
+        lon="8.53",
+    )
+    response = client.post(f"/web/employer/vacancies/{vid}/edit", data=data)
+    assert response.status_code == 200
+    stored = world.api("GET", f"/vacancies/{vid}", "employer1")
+    assert stored["languages"] == [
+        {"language": "de", "level": "B1"},
+        {"language": "en", "level": "A2"},
+    ]
+    assert stored["location"]["lat"] == 52.02 and stored["location"]["lon"] == 8.53
