@@ -82,6 +82,37 @@ def test_required_job_titles_present(occupation_aliases: pd.DataFrame) -> None:
         assert title in aliases, title
 
 
+def test_generic_job_titles_present(occupation_aliases: pd.DataFrame) -> None:
+    aliases = set(occupation_aliases["alias"])
+    for title in (
+        "Produktionsmitarbeiter",
+        "Mitarbeiter Produktion",
+        "Montierer",
+        "Maschinen- und Anlagenführer",
+        "Anlagenführer",
+        "Einrichter",
+        "Werkzeugmechaniker",
+        "Mitarbeiter Lager",
+        "Servicekraft",
+        "Kaufmännischer Mitarbeiter",
+        "Pädagogische Fachkraft",
+        "Lackierer",
+        "Schlosser",
+    ):
+        assert title in aliases, title
+
+
+def test_sales_titles_of_a_trade_stay_sales_occupations(taxonomy: Taxonomy) -> None:
+    # A butcher's shop assistant sells (ISCO 5223); the butcher works the meat (7511).
+    for title, isco in (
+        ("Fleischereifachverkäufer", "5223"),
+        ("Fachverkäufer Metzgerei", "5223"),
+        ("Metzger", "7511"),
+    ):
+        resolution = taxonomy.resolve_occupation(title)
+        assert resolution.concept is not None and resolution.concept.isco_code == isco, title
+
+
 def test_colloquial_skill_terms_present(skill_aliases: pd.DataFrame) -> None:
     aliases = set(skill_aliases["alias"])
     for term in (
