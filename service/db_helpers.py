@@ -25,6 +25,7 @@ def insert_ignore(
     """
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(insert(model).values(list(rows)).on_conflict_do_nothing())
+    connection = session.connection()
+    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    # executemany of one cached statement (no per-call compilation of a VALUES list)
+    connection.execute(insert(model.__table__).on_conflict_do_nothing(), list(rows))

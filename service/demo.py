@@ -16,6 +16,7 @@ from service.auth import Role, create_user
 from service.context import load_taxonomy
 from service.db import Database
 from service.db_helpers import insert_ignore
+from service.domain.audit import participant_pseudonyms
 from service.models import (
     Approval,
     AuditEntry,
@@ -238,6 +239,7 @@ def load_demo(
             if row.approved:
                 session.add(Approval(participant_id=row.id, approved=True, recorded_at=now,
                                      recorded_by=coach))  # fmt: skip
+        participant_pseudonyms(session, [row.id for row in rows])
         summary.participants = len(participants)
         first_employer = next(iter(employer_ids.values()))
         for role, name, employer_id in (

@@ -157,6 +157,8 @@ def create_participant(
     p = Participant(coach_id=user.id if user.role is Role.COACH else None)
     apply_participant_input(p, body.model_dump(), services.resolver)
     session.add(p)
+    session.flush()
+    participant_pseudonyms(session, [p.id])  # the key exists before anything is audited
     services.index.write(session, participants=[p])
     return participant_view(p)
 
