@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import DeclarativeBase, Session
@@ -28,4 +29,5 @@ def insert_ignore(
     connection = session.connection()
     insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
     # executemany of one cached statement (no per-call compilation of a VALUES list)
-    connection.execute(insert(model.__table__).on_conflict_do_nothing(), list(rows))
+    table = cast(Table, model.__table__)
+    connection.execute(insert(table).on_conflict_do_nothing(), list(rows))

@@ -231,14 +231,13 @@ def load_demo(
         session.add_all(rows)
         session.flush()
         for row in rows:
-            coach = row.coach_id
             if row.consent_given:
                 session.add(Consent(participant_id=row.id, given=True,
                                     notice_version=DEMO_NOTICE_VERSION, recorded_at=now,
-                                    recorded_by=coach))  # fmt: skip
+                                    recorded_by=row.coach_id))  # fmt: skip
             if row.approved:
                 session.add(Approval(participant_id=row.id, approved=True, recorded_at=now,
-                                     recorded_by=coach))  # fmt: skip
+                                     recorded_by=row.coach_id))  # fmt: skip
         participant_pseudonyms(session, [row.id for row in rows])
         summary.participants = len(participants)
         first_employer = next(iter(employer_ids.values()))

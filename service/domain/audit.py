@@ -9,6 +9,7 @@ is never edited. Each entry's hash covers its content and the previous hash.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -16,10 +17,10 @@ import math
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from service.db_helpers import insert_ignore
@@ -62,7 +63,7 @@ def entry_hash(prev_hash: str, entry: AuditEntry | Mapping[str, Any]) -> str:
     get = entry.get if isinstance(entry, Mapping) else lambda key: getattr(entry, key)
     body = {
         "seq": get("seq"),
-        "at": get("at").isoformat(timespec="microseconds"),
+        "at": cast(dt.datetime, get("at")).isoformat(timespec="microseconds"),
         "actor": get("actor"),
         "action": get("action"),
         "participants": list(get("participants") or []),
@@ -97,7 +98,7 @@ def _hmac(key: bytes, text: str) -> str:
     return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:32]
 
 
-_K = PseudonymKey.__table__
+_K = cast(Table, PseudonymKey.__table__)
 _KEYS = select(_K.c.participant_id, _K.c.key).where(
     _K.c.participant_id.in_(bindparam("ids", expanding=True))
 )
@@ -126,7 +127,7 @@ def participant_pseudonyms(
     return {i: _hmac(bytes.fromhex(keys[i]), f"participant:{i}") for i in ids if i in keys}
 
 
-_HEAD = AuditHead.__table__
+_HEAD = cast(Table, AuditHead.__table__)
 _ADVANCE_HEAD = (
     update(_HEAD).where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq + 1)
     .returning(_HEAD.c.seq, _HEAD.c.hash)
@@ -187,7 +188,7 @@ class AuditLog:
         seq, prev = connection.execute(_ADVANCE_HEAD).one()
         entry["seq"], entry["prev_hash"] = seq, prev
         entry["hash"] = entry_hash(prev, entry)
-        connection.execute(insert(AuditEntry.__table__), entry)
+        connection.execute(insert(cast(Table, AuditEntry.__table__)), entry)
         connection.execute(_SET_HEAD_HASH, {"hash": entry["hash"]})
         return entry
 

@@ -254,16 +254,18 @@ def _matcher_errors(
 ) -> list[dict[str, Any]]:
     build = build_participants if kind == "participants" else build_vacancies
     frame_of = participant_frame if kind == "participants" else vacancy_frame
-    kwargs = {"taxonomy": services.taxonomy, "geocoder": load_geocoder()}
+    taxonomy, geocoder = services.taxonomy, load_geocoder()
     try:
-        build(frame_of(objects), certificates=BitVocabulary(), **kwargs)
+        build(frame_of(objects), taxonomy=taxonomy, geocoder=geocoder,
+              certificates=BitVocabulary())  # fmt: skip
         return []
     except MatchingError:
         pass
     errors = []
     for obj, row in zip(objects, rows, strict=True):
         try:
-            build(frame_of([obj]), certificates=BitVocabulary(), **kwargs)
+            build(frame_of([obj]), taxonomy=taxonomy, geocoder=geocoder,
+                  certificates=BitVocabulary())  # fmt: skip
         except MatchingError as exc:
             errors.append({"row": row, "column": getattr(exc, "field", None),
                            "message": str(exc)})  # fmt: skip
@@ -299,6 +301,7 @@ def import_rows(
     errors: list[dict[str, Any]] = []
     duplicates: list[dict[str, Any]] = []
     objects: list[Any] = []
+    obj: Any
     object_rows: list[int] = []
     seen: dict[tuple[Any, ...], int] = {}
     employers = set(session.scalars(select(Employer.id)))
@@ -357,9 +360,11 @@ def import_rows(
     errors.extend(_matcher_errors(kind, objects, object_rows, services))
     for obj in objects:
         obj.id = None
-    report = {"kind": kind, "rows": len(rows), "dry_run": dry_run, "imported": 0, "ids": [],
-              "errors": sorted(errors, key=lambda e: (e["row"] or 0, str(e["column"]))),
-              "duplicates": duplicates}  # fmt: skip
+    report: dict[str, Any] = {
+        "kind": kind, "rows": len(rows), "dry_run": dry_run, "imported": 0, "ids": [],
+        "errors": sorted(errors, key=lambda e: (e["row"] or 0, str(e["column"]))),
+        "duplicates": duplicates,
+    }  # fmt: skip
     if errors or dry_run:
         session.rollback()
         return report

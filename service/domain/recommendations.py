@@ -23,9 +23,9 @@ from service.models import Override, Participant, Release
 __all__ = ["COACH_VIEW_NOTE", "participant_matches", "vacancy_candidates"]
 
 _P = Participant.__table__
-_PARTICIPANT_STATE = select(
-    _P.c.coach_id, _P.c.active, _P.c.objects_to_profiling
-).where(_P.c.id == bindparam("id"))
+_PARTICIPANT_STATE = select(_P.c.coach_id, _P.c.active, _P.c.objects_to_profiling).where(
+    _P.c.id == bindparam("id")
+)
 _OVERRIDES = select(Override.__table__.c.vacancy_id, Override.__table__.c.reason_code).where(
     Override.__table__.c.participant_id == bindparam("id")
 )
@@ -178,10 +178,12 @@ def vacancy_candidates(
             del item["participant_id"]
             item["candidate_ref"] = refs[pid]
             person = people.get(pid)
-            shown = pid in released and person is not None and person.consent_given
-            item["released"] = shown
-            item["name"] = person.name if shown else None
-            item["contact"] = person.contact if shown else None
+            shown = (
+                person if pid in released and person is not None and person.consent_given else None
+            )
+            item["released"] = shown is not None
+            item["name"] = shown.name if shown is not None else None
+            item["contact"] = shown.contact if shown is not None else None
         result["scope"] = "employer"
         result["consent_filter_applied"] = True
     result["vacancy_id"] = vacancy.id
