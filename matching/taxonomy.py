@@ -75,8 +75,9 @@ __all__ = [
 #: (see ``docs/TAXONOMY.md``).
 RESOLVE_THRESHOLD: float = 0.6
 
-#: Date of the last change to the curated German alias lists; part of :attr:`Taxonomy.version`.
-ALIASES_VERSION: str = "2026-11-26"
+#: Date (and number of the change that day) of the last change to the curated German alias
+#: lists; part of :attr:`Taxonomy.version`.
+ALIASES_VERSION: str = "2026-11-26.2"
 
 _FORMAT_VERSION = 1
 _DATA_DIR = Path(__file__).resolve().parent / "data"
