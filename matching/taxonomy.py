@@ -1691,10 +1691,10 @@ class Taxonomy:
                 np.r_[True, owner_arr[start + 1 : stop] != owner_arr[start : stop - 1]]
             )
             per_text = np.maximum.reduceat(scores, group_starts, axis=0)
-            is_fallback = fallback_arr[start:stop]
-            if is_fallback.any():
+            fallback_rows = fallback_arr[start:stop]
+            if fallback_rows.any():
                 # Fallback variants count only for texts whose other variants stay unresolved.
-                primary = np.where(is_fallback[:, None], np.float32(0.0), scores)
+                primary = np.where(fallback_rows[:, None], np.float32(0.0), scores)
                 per_primary = np.maximum.reduceat(primary, group_starts, axis=0)
                 known = per_primary.max(axis=1) >= RESOLVE_THRESHOLD
                 per_text[known] = per_primary[known]
