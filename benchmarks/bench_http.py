@@ -514,6 +514,89 @@ def _profile(
     return breakdown
 
 
+def memory_steps(database_url: str) -> list[dict[str, Any]]:
+    """Replay the service's index load step by step and record resident memory.
+
+    Run in a fresh process (``--memory-steps URL``) so that the figures start clean.
+
+    Parameters
+    ----------
+    database_url : str
+        A database filled by :func:`prepare_market`.
+
+    Returns
+    -------
+    list of dict
+        ``{"step", "vm_rss_mb", "vm_hwm_mb", "seconds"}`` after each step.
+    """
+    import gc
+
+    start = time.perf_counter()
+    steps: list[dict[str, Any]] = []
+
+    def mark(step: str) -> None:
+        gc.collect()
+        status = _proc_status(os.getpid())
+        steps.append({
+            "step": step,
+            "vm_rss_mb": round(status.get("VmRSS", 0) / 1024, 1),
+            "vm_hwm_mb": round(status.get("VmHWM", 0) / 1024, 1),
+            "seconds": round(time.perf_counter() - start, 1),
+        })  # fmt: skip
+
+    from sqlalchemy import select
+
+    from service.context import Services
+    from service.db import Database
+    from service.models import Participant, Vacancy
+    from service.scoring import participant_frame, vacancy_frame
+    from service.settings import Settings
+
+    mark("imports")
+    db = Database(database_url)
+    services = Services(Settings(database_url=database_url), db, migrate=False)
+    mark("taxonomy, geocoder, services")
+    with db.session() as session:
+        vacancies = session.scalars(select(Vacancy).where(Vacancy.status == "open")).all()
+        participants = session.scalars(
+            select(Participant).where(Participant.active.is_(True))
+        ).all()
+        mark(f"ORM objects loaded ({len(participants)} participants, {len(vacancies)} vacancies)")
+        frames = vacancy_frame(vacancies), participant_frame(participants)
+        mark("matcher frames built")
+    del vacancies, participants
+    mark("ORM objects dropped")
+    matcher = services.index._factory()
+    matcher.fit(*frames)
+    mark("matcher fitted")
+    del frames
+    mark("frames dropped")
+    db.dispose()
+    return steps
+
+
+def _memory_breakdown(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    for name in [s.strip() for s in args.sizes.split(",") if s.strip()]:
+        n_participants, n_vacancies, n_employers = SIZES[name]
+        directory = work / f"memory-{name}"
+        directory.mkdir()
+        market = prepare_market(directory, n_participants, n_vacancies, n_employers,
+                                seed=args.seed)  # fmt: skip
+        out = subprocess.run(
+            [sys.executable, "-m", "benchmarks.bench_http", "--memory-steps",
+             market.database_url],
+            cwd=ROOT, capture_output=True, text=True, timeout=3600, check=True,
+        )  # fmt: skip
+        steps = json.loads(out.stdout.strip().splitlines()[-1])
+        for step in steps:
+            print(f"  {name}: {step['step']:60s} RSS {step['vm_rss_mb']:8.1f} MB "
+                  f"(peak {step['vm_hwm_mb']:8.1f} MB)", flush=True)  # fmt: skip
+        results[name] = {"participants": n_participants, "vacancies": n_vacancies,
+                         "steps": steps}  # fmt: skip
+    return results
+
+
 def _print_row(label: str, result: dict[str, Any]) -> None:
     print(
         f"  {label:46s} n={result.get('n', 0):6d}  p50={result.get('p50_ms', float('nan')):7.2f} ms"
@@ -601,10 +684,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", default="http", help="results name (http*.json)")
     parser.add_argument(
+        "--memory-breakdown",
+        action="store_true",
+        help="only replay the index load step by step and record memory (http_memory.json)",
+    )
+    parser.add_argument("--memory-steps", default=None, help=argparse.SUPPRESS)
+    parser.add_argument(
         "--workdir", type=Path, default=None,
         help="keep databases, logs and raw profiles here (default: a temporary directory)",
     )  # fmt: skip
     args = parser.parse_args(argv)
+    if args.memory_steps:
+        sys.stdout.write(json.dumps(memory_steps(args.memory_steps)) + "\n")
+        return 0
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     unknown = [s for s in sizes if s not in SIZES]
     if unknown:
@@ -617,6 +709,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.workdir is not None:
             args.workdir.mkdir(parents=True, exist_ok=False)
             work = args.workdir
+        if args.memory_breakdown:
+            path = write_results(
+                "http_memory" if args.output == "http" else args.output,
+                {"what": "resident memory after each step of the index load, fresh process",
+                 "sizes": _memory_breakdown(args, work)},
+            )  # fmt: skip
+            print(f"written {path.relative_to(ROOT)}")
+            return 0
         for name in sizes:
             results[name] = _bench_size(name, args, work)
     from importlib import metadata
