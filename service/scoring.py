@@ -11,6 +11,7 @@ table is read per request. Names and contacts never enter the matcher.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 import time
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import bindparam, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from matching import DefaultScorer, Matcher
@@ -29,6 +30,7 @@ from matching.schema import P, V
 from service.models import IndexChange, ModelActivation, Participant, Vacancy
 
 __all__ = [
+    "CHANGE_RETENTION",
     "MODEL",
     "PARTICIPANT",
     "VACANCY",
@@ -45,6 +47,8 @@ MODEL = "model"
 
 _log = logging.getLogger("service.scoring")
 
+#: How long change records are kept; a worker idle for longer reloads its index.
+CHANGE_RETENTION = dt.timedelta(days=7)
 #: How long a gap in the change sequence is re-checked (a transaction that took a
 #: sequence number may still commit); afterwards it counts as rolled back.
 _GAP_SECONDS = 120.0
@@ -229,6 +233,7 @@ class ScoringIndex:
         self._lock = threading.RLock()
         self.matcher: Matcher | None = None
         self.last_seq = 0
+        self._needs_reload = False
         self._gaps: dict[int, float] = {}
         self._own: set[int] = set()
 
@@ -242,14 +247,23 @@ class ScoringIndex:
         """The model version of the loaded matcher."""
         return self.require().model_version
 
-    def require(self) -> Matcher:
+    def require(self, *, reload: bool = False) -> Matcher:
         """Return the fitted matcher.
+
+        Parameters
+        ----------
+        reload : bool, default=False
+            Reload first if :meth:`sync` found that changes this process missed were
+            pruned (a worker idle for longer than :data:`CHANGE_RETENTION`). Only pass
+            True while no session of the caller holds a transaction.
 
         Raises
         ------
         ServiceUnavailableError
             The index has not been loaded yet.
         """
+        if reload and self._needs_reload:
+            self.load()
         if self.matcher is None:
             from service.errors import ServiceUnavailableError
 
@@ -259,6 +273,13 @@ class ScoringIndex:
     def load(self) -> None:
         """Fit a new matcher on all open vacancies and active participants."""
         with self._lock, self._sessions() as session:
+            cutoff = dt.datetime.now(dt.UTC) - CHANGE_RETENTION
+            newest = select(func.max(IndexChange.seq)).scalar_subquery()
+            # The newest record stays: SQLite would otherwise reuse sequence numbers.
+            session.execute(
+                delete(IndexChange).where(IndexChange.at < cutoff, IndexChange.seq < newest)
+            )
+            session.commit()
             seq = session.scalar(select(func.coalesce(func.max(IndexChange.seq), 0))) or 0
             vacancies = session.scalars(select(Vacancy).where(Vacancy.status == "open")).all()
             participants = session.scalars(
@@ -273,6 +294,7 @@ class ScoringIndex:
             self.last_seq = int(seq)
             self._gaps.clear()
             self._own.clear()
+            self._needs_reload = False
 
     def sync(self, session: Session | None = None) -> None:
         """Apply changes other processes committed since the last call.
@@ -310,6 +332,9 @@ class ScoringIndex:
                 rows = session.connection().execute(_CHANGES, {"seq": self.last_seq}).all()
             if not rows:
                 self._expire_gaps()
+                return
+            if rows[0].seq > self.last_seq + 1 and self._pruned_past(session):
+                self._needs_reload = True  # reloaded by the next require(reload=True)
                 return
             participant_ids: set[int] = set()
             vacancy_ids: set[int] = set()
@@ -365,6 +390,10 @@ class ScoringIndex:
         """Load the model in force into this process's matcher (after an activation)."""
         with self._lock:
             self._apply_model(session, self.require())
+
+    def _pruned_past(self, session: Session) -> bool:
+        oldest = session.scalar(select(func.min(IndexChange.seq)))
+        return oldest is not None and oldest > self.last_seq + 1
 
     def _expire_gaps(self) -> None:
         if not self._gaps:

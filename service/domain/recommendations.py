@@ -74,7 +74,7 @@ def participant_matches(
     ranked = not row.objects_to_profiling
     services.index.sync(session)
     session.rollback()  # no lock is held while scoring
-    matcher = services.index.require()
+    matcher = services.index.require(reload=True)
     result = matcher.match_participant(
         str(participant_id), limit=limit, overrides=overrides, ranked=ranked
     ).to_dict()
@@ -134,7 +134,7 @@ def vacancy_candidates(
         ]
     services.index.sync(session)
     session.rollback()  # no lock is held while scoring
-    matcher = services.index.require()
+    matcher = services.index.require(reload=True)
     result = matcher.match_vacancy(
         str(vacancy.id),
         limit=limit,

@@ -151,3 +151,27 @@ def test_service_starts_while_database_is_down(database: Database) -> None:
     finally:
         outage.close()
         fresh.dispose()
+
+
+def test_worker_that_missed_pruned_changes_reloads(world: World, database: Database) -> None:
+    from sqlalchemy import delete, func, select
+
+    from service.models import IndexChange
+
+    app_b, db_b = _second_app(database)
+    try:
+        with TestClient(app_b) as client_b:
+            b = World(client_b, world.tokens, world.ids)
+            pid = world.participant()
+            assert b.ok("GET", f"/participants/{pid}/matches", "coach1")["items"] == []
+            first = world.vacancy()
+            world.vacancy(status="closed")
+            with database.session() as session:  # as if the retention period had passed
+                newest = session.scalar(select(func.max(IndexChange.seq)))
+                session.execute(delete(IndexChange).where(IndexChange.seq < newest))
+                session.commit()
+            second = world.vacancy()
+            items = b.ok("GET", f"/participants/{pid}/matches", "coach1")["items"]
+            assert sorted(i["vacancy_id"] for i in items) == [first, second]
+    finally:
+        db_b.dispose()
