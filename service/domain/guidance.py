@@ -232,7 +232,9 @@ def plan_for_coach(
     shown.discard(None)
     titles = {
         v: title
-        for v, title in session.execute(select(Vacancy.id, Vacancy.title).where(Vacancy.id.in_(shown)))
+        for v, title in session.execute(
+            select(Vacancy.id, Vacancy.title).where(Vacancy.id.in_(shown))
+        )
     }
     plan["vacancy_titles"] = {v: titles[v] for v in sorted(titles)}
     plan["coach_id"] = coach_id

@@ -29,7 +29,10 @@ Alternatives = Annotated[
 
 @router.get("/participants/{participant_id}/next-steps")
 def participant_next_steps(
-    participant_id: PathId, user: CurrentUser, session: DbSession, services: Svc,
+    participant_id: PathId,
+    user: CurrentUser,
+    session: DbSession,
+    services: Svc,
     limit: StepLimit = 5,
 ) -> dict[str, Any]:
     """The single changes (a language level, a skill, a licence, ...) that would open the
@@ -48,8 +51,11 @@ def vacancy_insights(
 
 @router.get("/plans")
 def team_plan(
-    user: CurrentUser, session: DbSession, services: Svc,
-    coach: CoachId = None, alternatives: Alternatives = 3,
+    user: CurrentUser,
+    session: DbSession,
+    services: Svc,
+    coach: CoachId = None,
+    alternatives: Alternatives = 3,
 ) -> dict[str, Any]:
     """A placement plan for a coach's active participants that respects every vacancy's
     free openings, each participant with alternatives."""

@@ -170,7 +170,7 @@ def _check_capacity(body: dict[str, Any], openings: dict[int, int]) -> None:
         assert firsts.count(vid) <= capacity
 
 
-def test_plan_never_assigns_more_people_than_openings(world: World) -> None:
+def test_plan_never_assigns_more_people_than_openings(world: World, database: Database) -> None:
     team = [world.participant() for _ in range(3)]
     v1 = world.vacancy(openings=1)
     v2 = world.vacancy(openings=1)
@@ -187,19 +187,13 @@ def test_plan_never_assigns_more_people_than_openings(world: World) -> None:
     _outcome(world, other, v1, "proposed", coach="coach2")
     _outcome(world, other, v1, "applied", coach="coach2")
     _outcome(world, team[0], v2, "rejected")
-    assert already_sent_for(world, v1) == 1
+    with database.session() as session:
+        assert already_sent(session) == {str(v1): 1}
     body = world.ok("GET", f"/plans?coach={world.ids['coach1']}&alternatives=0", "coach1")
     assert [a["vacancy_id"] for a in body["assignments"]].count(v1) == 0
     assert body["assigned"] == {str(v2): 1}
     assert all(a["alternatives"] == [] for a in body["assignments"])
     assert len(body["unassigned"]) == 2
-
-
-def already_sent_for(world: World, vid: int) -> int:
-    """Participants counted against ``vid``'s openings."""
-    database = world.client.app.state.db
-    with database.session() as session:
-        return already_sent(session).get(str(vid), 0)
 
 
 def test_plan_offers_alternatives_and_leaves_out_objections(world: World) -> None:
@@ -240,45 +234,45 @@ def test_plan_access(world: World) -> None:
 # --------------------------------------------------------------------------- spread
 
 
-def _spread(world: World, pid: int, **kwargs: Any) -> dict[str, Any]:
-    app = world.client.app
+def _spread(world: World, app: Any, pid: int, **kwargs: Any) -> dict[str, Any]:
     user = Principal(id=world.ids["coach1"], role=Role.COACH)
     with app.state.db.session() as session:
         return participant_matches_spread(session, app.state.services, user, pid, **kwargs)
 
 
-def test_spread_prefers_the_vacancy_fewer_people_are_sent_to(world: World) -> None:
+def test_spread_prefers_the_vacancy_fewer_people_are_sent_to(world: World, app: Any) -> None:
     pid = world.participant()
     first, second = world.vacancy(), world.vacancy()
     plain = world.ok("GET", f"/participants/{pid}/matches", "coach1")
     assert [i["vacancy_id"] for i in plain["items"]] == [first, second]
-    body = _spread(world, pid, limit=10)
+    body = _spread(world, app, pid, limit=10)
     assert [i["vacancy_id"] for i in body["items"]] == [first, second]  # nobody sent yet
     for _ in range(2):
         _outcome(world, world.participant(), first, "proposed")
-    body = _spread(world, pid, limit=10)
+    body = _spread(world, app, pid, limit=10)
     assert [i["vacancy_id"] for i in body["items"]] == [second, first]
     assert [i["rank"] for i in body["items"]] == [1, 2]
     assert body["spread"] == {"applied": True, "tolerance": 0.05}
     assert {i["vacancy_id"]: i["score"] for i in body["items"]} == {
-        i["vacancy_id"]: i["score"] for i in plain["items"]}
-    assert _spread(world, pid, limit=10, tolerance=0.0)["items"][0]["vacancy_id"] == first
+        i["vacancy_id"]: i["score"] for i in plain["items"]
+    }
+    assert _spread(world, app, pid, limit=10, tolerance=0.0)["items"][0]["vacancy_id"] == first
 
 
-def test_spread_keeps_the_unranked_list_of_an_objection(world: World) -> None:
+def test_spread_keeps_the_unranked_list_of_an_objection(world: World, app: Any) -> None:
     pid = world.participant(objects_to_profiling=True)
     world.vacancy()
-    body = _spread(world, pid, limit=5)
+    body = _spread(world, app, pid, limit=5)
     assert body["ranked"] is False and body["spread"]["applied"] is False
     assert body["items"][0]["score"] is None
 
 
-def test_spread_refuses_another_coachs_participant(world: World) -> None:
+def test_spread_refuses_another_coachs_participant(world: World, app: Any) -> None:
     from service.errors import NotFoundError
 
     pid = world.participant(coach="coach2")
     with pytest.raises(NotFoundError):
-        _spread(world, pid, limit=5)
+        _spread(world, app, pid, limit=5)
 
 
 # ------------------------------------------------------------------------------ CLI
