@@ -16,8 +16,10 @@ from service.context import Services
 from service.db import Database
 from service.errors import RETRY_AFTER_SECONDS, error_body, install_error_handlers
 from service.observability import Metrics, RequestMiddleware, iter_routes
+from service.ratelimit import RateLimitMiddleware
 from service.routes import API_PREFIX, api_router
 from service.settings import Settings, get_settings
+from service.web import router as web_router
 
 __all__ = ["create_app"]
 
@@ -108,5 +110,13 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         """Prometheus metrics of this process."""
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
+    app.include_router(web_router)
+    if settings.rate_limit_per_second is not None:
+        # Added before RequestMiddleware, so the access log and metrics count the 429s.
+        app.add_middleware(
+            RateLimitMiddleware,
+            requests_per_second=settings.rate_limit_per_second,
+            burst=settings.rate_limit_burst,
+        )
     app.add_middleware(RequestMiddleware, max_body_bytes=settings.max_body_bytes, metrics=metrics)
     return app

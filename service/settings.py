@@ -40,6 +40,11 @@ class Settings(BaseSettings):
         generated once and stored in the database.
     request_timeout_seconds : float
         Upper bound for waiting on the database (connect, lock, statement).
+    rate_limit_per_second : float or None
+        Requests per second each user (bearer token) may make per worker process, with
+        failed sign-ins slowed down (:mod:`service.ratelimit`); None switches it off.
+    rate_limit_burst : int
+        How many requests a user may make at once before the rate applies.
     host, port : str, int
         Where ``jobmatch serve`` listens.
     """
@@ -53,6 +58,8 @@ class Settings(BaseSettings):
     max_limit: int = Field(default=100, ge=1, le=10_000)
     pseudonym_secret: SecretStr | None = None
     request_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
+    rate_limit_per_second: float | None = Field(default=None, gt=0)
+    rate_limit_burst: int = Field(default=40, ge=1)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
 

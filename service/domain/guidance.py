@@ -25,6 +25,7 @@ from matching.guidance import next_steps, requirement_insights
 from service.auth import Principal, Role
 from service.context import Services
 from service.domain.access import coach_by_id, vacancy_owned_by
+from service.domain.audit import participant_pseudonyms
 from service.errors import ConflictError, NotFoundError, ValidationFailedError
 from service.models import Outcome, Override, Participant, Vacancy
 
@@ -239,6 +240,7 @@ def plan_for_coach(
     plan["vacancy_titles"] = {v: titles[v] for v in sorted(titles)}
     plan["coach_id"] = coach_id
     plan["not_planned"] = {"objects_to_profiling": objecting}
+    pseudonyms = participant_pseudonyms(session, team)
     audit = services.audit()
     audit.append(
         session,
@@ -252,6 +254,7 @@ def plan_for_coach(
             "total_score": plan["total_score"],
             "assignments": [
                 {
+                    "participant": pseudonyms.get(a["participant_id"]),
                     "vacancy_id": a["vacancy_id"],
                     "score": a["score"],
                     "alternatives": [alt["vacancy_id"] for alt in a["alternatives"]],

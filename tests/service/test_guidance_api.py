@@ -8,15 +8,16 @@ from typing import Any
 
 import pytest
 import typer
+from fastapi import Depends
 from typer.testing import CliRunner
 
 from service.app import create_app
-from service.auth import ROUTE_ROLES, Principal, Role
+from service.auth import ROUTE_ROLES, Principal, Role, authorize
 from service.db import Database
 from service.domain.guidance import NO_PROFILING_NOTE, already_sent, participant_matches_spread
 from service.observability import iter_routes
 from service.plan_cli import format_plan, plan
-from service.routes import API_PREFIX
+from service.routes import API_PREFIX, ERROR_RESPONSES
 from service.routes.guidance import router
 from service.settings import Settings
 from tests.service.conftest import World
@@ -31,11 +32,17 @@ POLICY = {
 
 @pytest.fixture(scope="module")
 def guidance_app(shared_database: Database) -> Any:
-    """An app of this module's own with the guidance router (once wired, as shipped)."""
+    """An app of this module's own with the guidance router, included as ``api_router``
+    includes its routers (or as shipped, once wired there)."""
     settings = Settings(database_url=shared_database.url, request_timeout_seconds=3)
     app = create_app(settings, database=shared_database)
     if not {r.name for r in iter_routes(app.routes)} >= set(POLICY):
-        app.include_router(router, prefix=API_PREFIX)
+        app.include_router(
+            router,
+            prefix=API_PREFIX,
+            dependencies=[Depends(authorize)],
+            responses=ERROR_RESPONSES,
+        )
     return app
 
 
