@@ -224,7 +224,8 @@ def plan_for_coach(
         a["vacancy_id"] = None if a["vacancy_id"] is None else int(a["vacancy_id"])
         for alt in a["alternatives"]:
             alt["vacancy_id"] = int(alt["vacancy_id"])
-    plan["unassigned"] = [int(p) for p in plan["unassigned"]]
+    plan["assignments"].sort(key=lambda a: a["participant_id"])  # the library sorts as text
+    plan["unassigned"] = sorted(int(p) for p in plan["unassigned"])
     plan["assigned"] = {int(v): n for v, n in plan["assigned"].items()}
     plan["free_openings"] = {int(v): n for v, n in plan["free_openings"].items()}
     shown = {a["vacancy_id"] for a in plan["assignments"]} | {

@@ -220,6 +220,18 @@ def test_plan_offers_alternatives_and_leaves_out_objections(world: World) -> Non
     assert entries and len(entries[-1]["participants"]) == 2
 
 
+def test_plan_lists_participants_in_numeric_id_order(world: World) -> None:
+    team = [world.participant() for _ in range(11)]
+    world.vacancy(openings=3)
+    body = world.ok("GET", "/plans?alternatives=0", "coach1")
+    assert [a["participant_id"] for a in body["assignments"]] == sorted(team)
+    assert body["unassigned"] == sorted(body["unassigned"]) and len(body["unassigned"]) == 8
+    assert list(body["assigned"].values()) == [3]
+    entry = world.ok("GET", "/audit?action=plan", "admin")["items"][-1]
+    assert len(entry["participants"]) == 11
+    assert all(a["participant"] in entry["participants"] for a in entry["payload"]["assignments"])
+
+
 def test_plan_access(world: World) -> None:
     world.participant()
     world.vacancy()
