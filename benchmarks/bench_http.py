@@ -25,8 +25,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import copy
-import functools
-import inspect
 import json
 import os
 import random
@@ -147,7 +145,6 @@ def prepare_market(
     from sqlalchemy import select, update
 
     import service.demo as demo
-    from matching.datasets import make_demo_market
     from service.auth import Role, create_user, hash_token, new_token
     from service.db import Database, upgrade_database
     from service.models import Participant, User, Vacancy
@@ -162,18 +159,9 @@ def prepare_market(
              "n_participants": n_participants}  # fmt: skip
     # The demo repeats the same skill texts many times: resolve each distinct text once.
     original_resolver = demo.Resolver
-    demo.Resolver = _DistinctResolver  # type: ignore[misc]
+    demo.Resolver = _DistinctResolver  # type: ignore[misc,assignment]
     try:
-        if "n_participants" in inspect.signature(demo.load_demo).parameters:
-            demo.load_demo(db, settings, force=True, random_state=seed, **sizes)
-        else:
-            # An older demo loader builds the default-size market; give it this size.
-            original = demo.make_demo_market
-            demo.make_demo_market = functools.partial(make_demo_market, **sizes)  # type: ignore[assignment]
-            try:
-                demo.load_demo(db, settings, force=True, random_state=seed)
-            finally:
-                demo.make_demo_market = original  # type: ignore[assignment]
+        demo.load_demo(db, settings, force=True, random_state=seed, **sizes)
     finally:
         demo.Resolver = original_resolver  # type: ignore[misc]
     coach_tokens: dict[int, str] = {}
@@ -721,7 +709,7 @@ def main(argv: list[str] | None = None) -> int:
             results[name] = _bench_size(name, args, work)
     from importlib import metadata
 
-    extra = {}
+    extra: dict[str, str | None] = {}
     for lib in _EXTRA_LIBRARIES:
         try:
             extra[lib] = metadata.version(lib)
