@@ -202,8 +202,9 @@ def plan_for_coach(
     Returns
     -------
     dict
-        :meth:`matching.capacity.Plan.to_dict` with database ids, plus ``coach_id``,
-        ``not_planned`` and each first-choice vacancy's ``title``.
+        :meth:`matching.capacity.Plan.to_dict` with database ids and assignments in
+        participant id order, plus ``coach_id``, ``not_planned`` and ``vacancy_titles``
+        (the title of every vacancy the plan names).
     """
     rows = session.execute(
         select(Participant.id, Participant.objects_to_profiling)
