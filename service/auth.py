@@ -21,6 +21,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from service.db import read_connection
 from service.errors import (
     AuthenticationError,
     ConflictError,
@@ -109,6 +110,9 @@ ROUTE_ROLES: dict[str, frozenset[Role]] = {
     "activate_model": _ADMIN,
     "deactivate_model": _ADMIN,
     "training_data": frozenset({Role.ADMIN, Role.ANALYST}),
+    "participant_next_steps": _COACH,
+    "vacancy_insights": _ADMIN_EMPLOYER,
+    "team_plan": _ADMIN_COACH,
 }
 
 
@@ -217,7 +221,7 @@ def _authenticate(
     if credentials is None or not credentials.credentials:
         raise AuthenticationError("Anmeldung erforderlich: Authorization: Bearer <token>")
     row = (
-        session.connection()
+        read_connection(session)
         .execute(_USER_BY_TOKEN, {"token_hash": hash_token(credentials.credentials)})
         .first()
     )

@@ -17,11 +17,33 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["Database", "alembic_config", "make_engine", "upgrade_database"]
+__all__ = [
+    "READ_ONLY",
+    "Database",
+    "alembic_config",
+    "make_engine",
+    "read_connection",
+    "upgrade_database",
+]
+
+#: Execution options of a transaction that only reads: pass to ``session.connection``
+#: before its first statement, and roll back (never write) afterwards.
+READ_ONLY: dict[str, Any] = {"jobmatch_read_only": True}
+
+
+def read_connection(session: Session) -> Connection:
+    """Return the session's connection, beginning a read-only transaction if none is open.
+
+    Within a transaction already begun (the caller wrote or locked something) the
+    connection is returned as it is.
+    """
+    if session.in_transaction():
+        return session.connection()
+    return session.connection(execution_options=READ_ONLY)
 
 
 def _sqlite_path(url: str) -> Path | None:
@@ -75,7 +97,11 @@ def make_engine(url: str, *, timeout_seconds: float = 5.0) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Writers take the lock up front (a deferred transaction that reads and
+            # then writes fails at once when another writer committed in between);
+            # read-only transactions (READ_ONLY) never wait for writers in WAL mode.
+            read_only = conn.get_execution_options().get("jobmatch_read_only", False)
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     statement_ms = int(timeout_seconds * 1000)

@@ -27,6 +27,7 @@ from matching import DefaultScorer, Matcher
 from matching.errors import ModelError
 from matching.persistence import load_model
 from matching.schema import P, V
+from service.db import READ_ONLY
 from service.models import IndexChange, ModelActivation, Participant, Vacancy
 
 __all__ = [
@@ -234,6 +235,7 @@ class ScoringIndex:
         self.matcher: Matcher | None = None
         self.last_seq = 0
         self._needs_reload = False
+        self._pending_scorer: Any = None
         self._gaps: dict[int, float] = {}
         self._own: set[int] = set()
 
@@ -280,16 +282,21 @@ class ScoringIndex:
                 delete(IndexChange).where(IndexChange.at < cutoff, IndexChange.seq < newest)
             )
             session.commit()
+            # Reading every row takes a while: never hold SQLite's write lock for it.
+            session.connection(execution_options=READ_ONLY)
             seq = session.scalar(select(func.coalesce(func.max(IndexChange.seq), 0))) or 0
             vacancies = session.scalars(select(Vacancy).where(Vacancy.status == "open")).all()
             participants = session.scalars(
                 select(Participant).where(Participant.active.is_(True))
             ).all()
-            session.rollback()
+            # Frames before the rollback: it expires the rows, and touching an expired
+            # row would reload it, one query per row.
+            frames = vacancy_frame(vacancies), participant_frame(participants)
             matcher = self._factory()
-            matcher.fit(vacancy_frame(vacancies), participant_frame(participants))
             self._apply_model(session, matcher)
             session.rollback()
+            matcher.fit(*frames)
+            self._apply_model_to_fitted(matcher)
             self.matcher = matcher
             self.last_seq = int(seq)
             self._gaps.clear()
@@ -313,6 +320,7 @@ class ScoringIndex:
             return
         if session is None:
             with self._sessions() as own:
+                own.connection(execution_options=READ_ONLY)
                 self._sync(own)
         else:
             self._sync(session)
@@ -360,20 +368,28 @@ class ScoringIndex:
                 self._apply_model(session, self.require())
             self._expire_gaps()
 
+    def _apply_model_to_fitted(self, matcher: Matcher) -> None:
+        scorer = self._pending_scorer
+        self._pending_scorer = None
+        if scorer is not None:
+            matcher.set_scorer(scorer)
+
     def _apply_model(self, session: Session, matcher: Matcher) -> None:
         """Put the model named by the newest activation into ``matcher``.
 
         A model that cannot be loaded (missing, corrupt, incompatible) leaves the
         matcher's current scorer in place and is reported in :attr:`model_problem`.
+        An unfitted matcher gets the scorer once fitted (:meth:`_apply_model_to_fitted`).
         """
         row = session.execute(
             select(ModelActivation.name, ModelActivation.version)
             .order_by(ModelActivation.id.desc())
             .limit(1)
         ).first()
+        fitted = hasattr(matcher, "state_")
         if row is None or row.name is None or self.models_dir is None:
             default = DefaultScorer()
-            if matcher.model_version != default.version:
+            if fitted and matcher.model_version != default.version:
                 matcher.set_scorer(default)
             self.model_problem = None
             return
@@ -381,9 +397,13 @@ class ScoringIndex:
             scorer, _metadata = load_model(self.models_dir / row.name / row.version)
         except ModelError as exc:
             self.model_problem = f"{row.name}/{row.version}: {exc}"
-            _log.warning("model not loaded, keeping %s: %s", matcher.model_version, exc)
+            current = matcher.model_version if fitted else "the default scorer"
+            _log.warning("model not loaded, keeping %s: %s", current, exc)
             return
-        matcher.set_scorer(scorer)
+        if fitted:
+            matcher.set_scorer(scorer)
+        else:
+            self._pending_scorer = scorer
         self.model_problem = None
 
     def apply_model_now(self, session: Session) -> None:
@@ -501,6 +521,7 @@ class ScoringIndex:
         vids = {v.id for v in vacancies} | set(removed_vacancies)
         try:
             with self._sessions() as session:
+                session.connection(execution_options=READ_ONLY)
                 self._refresh(session, pids, vids)
         except Exception:
             # The database is gone: start from scratch once it is back.

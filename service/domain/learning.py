@@ -24,6 +24,7 @@ from matching.schema import FACTORS
 from matching.training import build_training_table
 from service.auth import Principal
 from service.context import Services
+from service.db import READ_ONLY
 from service.errors import ConflictError, NotFoundError
 from service.models import AuditEntry, ModelActivation, utcnow
 from service.scoring import MODEL, record_change
@@ -128,6 +129,7 @@ def _record(
     )  # fmt: skip
     session.commit()
     with services.db.session() as fresh:
+        fresh.connection(execution_options=READ_ONLY)
         services.index.apply_model_now(fresh)
 
 

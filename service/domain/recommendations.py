@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from service.auth import Principal, Role
 from service.context import Services
+from service.db import read_connection
 from service.domain.access import vacancy_for
 from service.domain.audit import participant_pseudonyms
 from service.domain.candidates import candidate_refs
@@ -62,7 +63,7 @@ def participant_matches(
     A participant who objects to profiling gets the vacancies passing the hard filters,
     unranked and unscored.
     """
-    connection = session.connection()
+    connection = read_connection(session)
     row = connection.execute(_PARTICIPANT_STATE, {"id": participant_id}).first()
     if row is None or row.coach_id != user.id:
         raise NotFoundError(f"Teilnehmende:r {participant_id} nicht gefunden")
@@ -110,6 +111,7 @@ def vacancy_candidates(
     candidate to it. A coach sees only their own participants, without the consent
     filter, and is told so.
     """
+    read_connection(session)
     vacancy = vacancy_for(session, user, vacancy_id)
     overrides = [
         (str(pid), code)

@@ -10,6 +10,7 @@ from service.auth import authorize
 from service.routes import (
     admin,
     employers,
+    guidance,
     models,
     outcomes,
     participants,
@@ -55,6 +56,7 @@ def api_router() -> APIRouter:
         taxonomy,
         admin,
         models,
+        guidance,
     ):
         router.include_router(module.router)
     return router

@@ -132,6 +132,12 @@ CASES: dict[str, Case] = {
                              lambda w, i, r: ("/models/deactivate", {"reason": "test"})),
     "training_data": Case("GET", "", A | N, NONE, 200,
                           lambda w, i, r: ("/analytics/training-data", None)),
+    "participant_next_steps": Case("GET", "", C, C, 200,
+                                   lambda w, i, r: (f"/participants/{i['pid']}/next-steps", None)),
+    "vacancy_insights": Case("GET", "", A | E, E, 200,
+                             lambda w, i, r: (f"/vacancies/{i['vid']}/insights", None)),
+    "team_plan": Case("GET", "", A | C, C, 200,
+                      lambda w, i, r: (f"/plans?coach={i['coach']}", None)),
 }  # fmt: skip
 
 
