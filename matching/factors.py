@@ -274,22 +274,24 @@ def pair_arrays(
         known = (origin >= 0) & (dest >= 0)
         origin, dest = np.where(known, origin, 0), np.where(known, dest, 0)
     modes = np.asarray(p.modes)
+    penalty = p.mode_penalty  # 0 where the mode is usable, inf where not
+    minutes = np.empty(n, dtype=np.float32)
     for index, mode in enumerate(MODES):
-        usable = (modes & _MODE_BITS[index]) != 0
-        if usable.ndim == 0 and not usable:
+        if modes.ndim == 0 and not modes & _MODE_BITS[index]:
             continue
         parameters = commute.parameters.for_mode(mode)
         fixed = np.float32(parameters.access_minutes + parameters.wait_minutes)
         per_km = np.float32(parameters.detour_factor / parameters.speed_kmh * 60.0)
-        minutes = fixed + per_km * distance
+        np.multiply(distance, per_km, out=minutes)
+        minutes += fixed
         if matrix is not None:
             looked_up = matrix.table(mode)[origin, dest]
-            minutes = np.where(known & ~np.isnan(looked_up), looked_up, minutes)
-        if usable.ndim:
-            minutes = np.where(usable, minutes, np.float32(np.inf))
+            np.copyto(minutes, looked_up, where=known & ~np.isnan(looked_up))
+        if modes.ndim:
+            minutes += penalty[index]
         better = minutes < best
+        np.copyto(best_mode, np.int8(index), where=better)
         np.minimum(best, minutes, out=best)
-        best_mode[better] = index
     limit = np.broadcast_to(np.minimum(p.own_limit, v.commute_cap), (n,))
     reasons[_REASON_COLUMN[Reason.COMMUTE]] = ~(best <= limit)
 
@@ -322,16 +324,19 @@ def pair_arrays(
     )
     if not with_factors:
         return pairs
-    if isinstance(factor_rows, str):
-        rows = np.arange(n)
-    else:
+    rows: Any = slice(None)
+    if not isinstance(factor_rows, str):
         need = pairs.passing
         need[np.asarray(factor_rows, dtype=np.int64)] = True
-        rows = np.flatnonzero(need)
-    if len(rows) == 0:
-        return pairs
-    sub_p, sub_v = _subset(p, rows, n), _subset(v, rows, n)
-    k = len(rows)
+        selected = np.flatnonzero(need)
+        if len(selected) == 0:
+            return pairs
+        if len(selected) < n // 4:  # gathering rows pays off only when few are needed
+            rows = selected
+    if isinstance(rows, slice):
+        sub_p, sub_v, k = p, v, n
+    else:
+        sub_p, sub_v, k = _subset(p, rows, n), _subset(v, rows, n), len(rows)
     language_factor = np.ones(k, dtype=np.float32)
     for language, status in statuses:
         status = np.broadcast_to(status, (n,))[rows]

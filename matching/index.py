@@ -32,6 +32,7 @@ from matching.features import (
     take_rows,
 )
 from matching.geo import Geocoder
+from matching.schema import MODES
 from matching.taxonomy import Taxonomy
 from matching.vocabulary import BitVocabulary
 
@@ -75,6 +76,7 @@ class ParticipantTable(_Table):
     block: ParticipantBlock
     expanded_csc: sp.csc_matrix = field(repr=False)
     own_limit: np.ndarray  # float32, inf where the participant set none
+    mode_penalty: np.ndarray  # (len(MODES), m) float32: 0 where the mode is usable, inf not
     occ_position_t: np.ndarray  # (K, m) int32
     occ_weight_t: np.ndarray  # (K, m) float32
     occ_keys_t: np.ndarray  # (3, K, m) int32: ISCO 4, 3 and 2 digits, -2 unknown
@@ -182,6 +184,10 @@ class IndexState:
             expanded_csc=p_block.skills_expanded.tocsc(),
             own_limit=np.where(np.isnan(p_block.max_commute), np.inf,
                                p_block.max_commute).astype(np.float32),
+            mode_penalty=np.stack([
+                np.where((p_block.modes & (1 << i)) != 0, 0.0, np.inf)
+                for i in range(len(MODES))
+            ]).astype(np.float32).reshape(len(MODES), len(p_block)),
             occ_position_t=np.ascontiguousarray(p_block.occ_position.T),
             occ_weight_t=np.ascontiguousarray(p_block.occ_weight.T),
             occ_keys_t=isco_keys(np.ascontiguousarray(p_block.occ_isco.T), -2),
@@ -312,6 +318,7 @@ class IndexState:
             "xyz": t.xyz[:, rows],
             "zone_code": t.zone_code[rows],
             "modes": b.modes[rows],
+            "mode_penalty": t.mode_penalty[:, rows],
             "own_limit": t.own_limit[rows],
             "hours_min": b.hours_min[rows],
             "hours_max": b.hours_max[rows],
