@@ -122,7 +122,6 @@ def explain_pair(
         "matched": concepts(matched),
         "related": concepts(related),
         "missing": concepts(missing),
-        "optional_matched_skills": concepts(optional_matched),
         "from_occupation": bool(vb.skills_from_occupation[v_row]),
     }
 
