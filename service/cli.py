@@ -86,7 +86,7 @@ def serve(
     host = host or settings.host
     port = port or settings.port
     logging.config.dictConfig(LOG_CONFIG)
-    typer.echo(f"jobmatch: http://{host}:{port}/docs (API under /api/v1)", err=True)
+    typer.echo(f"jobmatch: http://{host}:{port}/web/ (pages), /docs (API under /api/v1)", err=True)
     uvicorn.run(
         "service.app:create_app",
         factory=True,
@@ -135,7 +135,10 @@ def demo(
         typer.echo(f"{role:9s} {name:14s} {token}")
     prefix = f"JOBMATCH_DATABASE_URL={settings.database_url} " if database_url else ""
     start = "starting now" if serve_after else f"start it with: {prefix}jobmatch serve"
-    typer.echo(f"open http://{settings.host}:{settings.port}/docs ({start})")
+    typer.echo(
+        f"open http://{settings.host}:{settings.port}/web/ (pages, sign in with a token) "
+        f"or http://{settings.host}:{settings.port}/docs (API) ({start})"
+    )
     if serve_after:
         import os
 
