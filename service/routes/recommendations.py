@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from service.auth import CurrentUser, DbSession
 from service.context import Svc
+from service.domain import guidance
 from service.domain import recommendations as domain
 from service.routes.params import PathId, TopLimit
 
@@ -18,9 +19,21 @@ router = APIRouter(tags=["recommendations"])
 
 @router.get("/participants/{participant_id}/matches")
 def participant_matches(
-    participant_id: PathId, limit: TopLimit, user: CurrentUser, session: DbSession, services: Svc
+    participant_id: PathId,
+    limit: TopLimit,
+    user: CurrentUser,
+    session: DbSession,
+    services: Svc,
+    spread: Annotated[
+        bool,
+        Query(description="among near-equal matches, prefer vacancies fewer people are sent to"),
+    ] = False,
 ) -> dict[str, Any]:
     """Top vacancies for one of the coach's participants, with what was left out and why."""
+    if spread:
+        return guidance.participant_matches_spread(
+            session, services, user, participant_id, limit=limit
+        )
     return domain.participant_matches(session, services, user, participant_id, limit=limit)
 
 

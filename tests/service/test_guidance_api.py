@@ -278,6 +278,21 @@ def test_spread_prefers_the_vacancy_fewer_people_are_sent_to(world: World, app: 
     assert _spread(world, app, pid, limit=10, tolerance=0.0)["items"][0]["vacancy_id"] == first
 
 
+def test_spread_over_http(world: World) -> None:
+    pid = world.participant()
+    first, second = world.vacancy(), world.vacancy()
+    for _ in range(2):
+        _outcome(world, world.participant(), first, "proposed")
+    body = world.ok("GET", f"/participants/{pid}/matches?spread=true", "coach1")
+    assert [i["vacancy_id"] for i in body["items"]] == [second, first]
+    assert body["spread"]["applied"] is True
+    plain = world.ok("GET", f"/participants/{pid}/matches", "coach1")
+    assert [i["vacancy_id"] for i in plain["items"]] == [first, second]
+    assert "spread" not in plain
+    assert world.call("GET", f"/participants/{pid}/matches?spread=perhaps",
+                      "coach1").status_code == 422
+
+
 def test_spread_keeps_the_unranked_list_of_an_objection(world: World, app: Any) -> None:
     pid = world.participant(objects_to_profiling=True)
     world.vacancy()
