@@ -86,6 +86,15 @@ def _positions(ids: np.ndarray, alive: np.ndarray) -> dict[str, int]:
     return {str(ids[i]): int(i) for i in np.flatnonzero(alive)}
 
 
+def _appended(table: _Table, new: Any, certificates: BitVocabulary) -> tuple[Any, np.ndarray]:
+    """The table's block with ``new`` rows appended; rows of the same ids are tombstoned."""
+    alive = table.alive.copy()
+    replaced = [table.position[i] for i in new.ids if i in table.position]
+    alive[replaced] = False
+    block = concat_blocks(table.block, new, certificates)
+    return block, np.concatenate([alive, np.ones(len(new), dtype=bool)])
+
+
 def unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     """Unit vectors (3, n) of points on the sphere, for chord-length distances."""
     phi = np.radians(np.asarray(lat, dtype=np.float64))
@@ -209,12 +218,7 @@ class IndexState:
         """Insert or replace vacancies; returns a new state."""
         new = build_vacancies(frame, taxonomy=taxonomy, geocoder=geocoder,
                               certificates=certificates)
-        alive = self.vacancies.alive.copy()
-        for identifier in new.ids:
-            if identifier in self.vacancies.position:
-                alive[self.vacancies.position[identifier]] = False
-        block = concat_blocks(self.vacancies.block, new, certificates)
-        alive = np.concatenate([alive, np.ones(len(new), dtype=bool)])
+        block, alive = _appended(self.vacancies, new, certificates)
         return self._replace(v_block=block, v_alive=alive, commute=commute,
                              certificates=certificates)
 
@@ -230,12 +234,7 @@ class IndexState:
         """Insert or replace participants; returns a new state."""
         new = build_participants(frame, taxonomy=taxonomy, geocoder=geocoder,
                                  certificates=certificates)
-        alive = self.participants.alive.copy()
-        for identifier in new.ids:
-            if identifier in self.participants.position:
-                alive[self.participants.position[identifier]] = False
-        block = concat_blocks(self.participants.block, new, certificates)
-        alive = np.concatenate([alive, np.ones(len(new), dtype=bool)])
+        block, alive = _appended(self.participants, new, certificates)
         return self._replace(p_block=block, p_alive=alive, commute=commute,
                              certificates=certificates)
 

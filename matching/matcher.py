@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Final
 
 import numpy as np
@@ -38,8 +38,16 @@ def _round(value: float) -> float:
     return round(float(value), 4)
 
 
+class _Fields:
+    """``to_dict`` of a flat result dataclass: its fields, in order (shallow)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True)
-class MatchItem:
+class MatchItem(_Fields):
     """One ranked vacancy for a participant."""
 
     vacancy_id: str
@@ -48,17 +56,6 @@ class MatchItem:
     factors: dict[str, float] | None
     contributions: dict[str, float] | None
     explanation: dict[str, Any]
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {
-            "vacancy_id": self.vacancy_id,
-            "rank": self.rank,
-            "score": self.score,
-            "factors": self.factors,
-            "contributions": self.contributions,
-            "explanation": self.explanation,
-        }
 
 
 @dataclass(frozen=True)
@@ -87,7 +84,7 @@ class MatchResult:
 
 
 @dataclass(frozen=True)
-class CandidateItem:
+class CandidateItem(_Fields):
     """One ranked participant for a vacancy."""
 
     participant_id: str
@@ -96,17 +93,6 @@ class CandidateItem:
     factors: dict[str, float]
     contributions: dict[str, float]
     explanation: dict[str, Any]
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {
-            "participant_id": self.participant_id,
-            "rank": self.rank,
-            "score": self.score,
-            "factors": self.factors,
-            "contributions": self.contributions,
-            "explanation": self.explanation,
-        }
 
 
 @dataclass(frozen=True)
