@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from service.cli_export import export_app
 from service.plan_cli import plan
 from service.settings import Settings, get_settings
 
@@ -23,6 +24,7 @@ app.add_typer(taxonomy_app, name="taxonomy")
 models_app = typer.Typer(help="Scoring models: list, activate, back to the default.",
                          no_args_is_help=True)  # fmt: skip
 app.add_typer(models_app, name="models")
+app.add_typer(export_app, name="export")
 app.command("plan")(plan)
 
 #: Logging of ``serve``: one JSON line per request on stdout, warnings on stderr.

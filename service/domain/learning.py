@@ -10,15 +10,17 @@ refused and the current one keeps serving.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matching import DefaultScorer
-from matching.errors import ModelError
+from matching.errors import InvalidInputError, ModelError
 from matching.persistence import list_versions, load_model, promotion_decision
 from matching.schema import FACTORS
 from matching.training import build_training_table
@@ -30,13 +32,19 @@ from service.models import AuditEntry, ModelActivation, utcnow
 from service.scoring import MODEL, record_change
 
 __all__ = [
+    "EXPORT_FORMATS",
     "activate_model",
     "active_model",
     "audit_frames",
     "deactivate_model",
+    "export_format",
+    "export_training_table",
     "list_models",
     "training_table",
 ]
+
+#: File formats of the training-data export, by the suffixes that select them.
+EXPORT_FORMATS: dict[str, tuple[str, ...]] = {"parquet": (".parquet", ".pq"), "csv": (".csv",)}
 
 
 def audit_frames(session: Session) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -89,6 +97,71 @@ def training_table(session: Session) -> pd.DataFrame:
     """The pseudonymous training table (:func:`matching.training.build_training_table`)."""
     shown, outcomes = audit_frames(session)
     return build_training_table(shown, outcomes)
+
+
+def export_format(path: Path, format: str | None = None) -> Literal["parquet", "csv"]:
+    """The export format: ``format`` if given, else the one the file suffix names.
+
+    Raises
+    ------
+    InvalidInputError
+        An unknown format, or no format and a suffix that names none.
+    """
+    if format is not None:
+        if format.lower() not in EXPORT_FORMATS:
+            raise InvalidInputError(
+                f"unknown format {format!r}; use {' or '.join(EXPORT_FORMATS)}", field="format")
+        return "parquet" if format.lower() == "parquet" else "csv"
+    suffix = path.suffix.lower()
+    for name, suffixes in EXPORT_FORMATS.items():
+        if suffix in suffixes:
+            return "parquet" if name == "parquet" else "csv"
+    raise InvalidInputError(
+        f"cannot tell the format from {path.name!r}; name it *.parquet or *.csv or pass "
+        "--format parquet|csv", field="format")
+
+
+def export_training_table(
+    session: Session, path: str | os.PathLike[str], format: str | None = None
+) -> pd.DataFrame:
+    """Write the pseudonymous training table (:func:`training_table`) to ``path``.
+
+    The table is the analyst endpoint's. It is written to a temporary file in the target's
+    directory, flushed to disk and renamed over ``path``, so a reader (or a crash) never
+    sees half a file; on any error the temporary file is removed and ``path`` is left as
+    it was.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table written.
+
+    Raises
+    ------
+    InvalidInputError
+        Unknown format.
+    OSError
+        The directory does not exist or is not writable.
+    """
+    target = Path(path)
+    chosen = export_format(target, format)
+    table = training_table(session)
+    directory = target.parent if str(target.parent) else Path(".")
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
+                                         dir=directory)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            if chosen == "parquet":
+                table.to_parquet(stream, index=False)
+            else:
+                stream.write(table.to_csv(index=False).encode("utf-8"))
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return table
 
 
 def active_model(session: Session) -> dict[str, Any] | None:
