@@ -27,6 +27,7 @@ from service.db_helpers import insert_ignore
 from service.models import AuditEntry, AuditHead, PseudonymKey, ServiceSecret, utcnow
 
 __all__ = [
+    "AUDIT_ANCHOR",
     "GENESIS_HASH",
     "AuditLog",
     "ChainReport",
@@ -195,30 +196,65 @@ class AuditLog:
 
 @dataclass(frozen=True)
 class ChainReport:
-    """Result of :func:`verify_chain`."""
+    """Result of :func:`verify_chain`.
+
+    ``first_bad_seq`` is the first record that was altered, or the first that is
+    missing (deleted from the middle or the end of the log); ``problem`` says which.
+    """
 
     ok: bool
     entries: int
     first_bad_seq: int | None
+    problem: str | None = None
+
+
+#: Where :mod:`service.domain.retention` keeps ``"<seq>:<hash>"`` of the newest record it
+#: pruned; verification then starts after it instead of at the genesis hash.
+AUDIT_ANCHOR = "audit_anchor"
+
+
+def _start(session: Session, head_seq: int) -> tuple[int, str]:
+    """Return (seq, hash) the chain continues from: the pruning anchor or the genesis."""
+    anchor = session.scalar(select(ServiceSecret.value).where(ServiceSecret.name == AUDIT_ANCHOR))
+    first = session.scalar(select(AuditEntry.seq).order_by(AuditEntry.seq).limit(1))
+    if anchor:
+        seq_text, _, anchor_hash = anchor.partition(":")
+        seq = int(seq_text)
+        # An anchor older than the log (the log was wiped and restarted) does not apply.
+        if seq <= head_seq and (first is None or first > seq):
+            return seq, anchor_hash
+    return 0, GENESIS_HASH
 
 
 def verify_chain(session: Session, *, batch: int = 5000) -> ChainReport:
-    """Recompute every hash of the audit log and report the first broken link."""
-    prev = GENESIS_HASH
+    """Recompute every hash of the audit log and report the first broken link.
+
+    Besides each record's hash and link, the sequence numbers must have no gap and the
+    last record must be the one the head row names, so deleted records are found too.
+    Records appended after the head was read are left for the next run.
+    """
+    head = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one()
+    last_seq, prev = _start(session, head.seq)
     count = 0
-    last_seq = 0
     while True:
         rows = session.scalars(
             select(AuditEntry)
-            .where(AuditEntry.seq > last_seq)
+            .where(AuditEntry.seq > last_seq, AuditEntry.seq <= head.seq)
             .order_by(AuditEntry.seq)
             .limit(batch)
         ).all()
         if not rows:
-            return ChainReport(True, count, None)
+            break
         for entry in rows:
+            if entry.seq != last_seq + 1:
+                return ChainReport(False, count, last_seq + 1, "missing")
             if entry.prev_hash != prev or entry_hash(prev, entry) != entry.hash:
-                return ChainReport(False, count, entry.seq)
+                return ChainReport(False, count, entry.seq, "altered")
             prev = entry.hash
             count += 1
             last_seq = entry.seq
+    if head.seq > last_seq:
+        return ChainReport(False, count, last_seq + 1, "missing")
+    if head.seq != last_seq or head.hash != prev:
+        return ChainReport(False, count, last_seq or None, "altered")
+    return ChainReport(True, count, None)
