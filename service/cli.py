@@ -80,11 +80,20 @@ def serve(
     port: Annotated[int | None, typer.Option(help="default: JOBMATCH_PORT")] = None,
     workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes")] = 1,
 ) -> None:
-    """Run the HTTP service with uvicorn (migrates the database first)."""
+    """Run the HTTP service with uvicorn (migrates the database first if it answers).
+
+    A database that is down at start does not stop the service: it answers 503 with
+    ``Retry-After`` and migrates as soon as the database is back.
+    """
     import uvicorn
+    from sqlalchemy import exc as sa_exc
 
     settings = _settings()
-    _database(settings).dispose()
+    try:
+        _database(settings).dispose()
+    except (sa_exc.OperationalError, sa_exc.InterfaceError) as exc:
+        typer.echo(f"jobmatch: database unavailable ({type(exc).__name__}); serving 503 "
+                   "until it answers", err=True)  # fmt: skip
     host = host or settings.host
     port = port or settings.port
     logging.config.dictConfig(LOG_CONFIG)

@@ -34,6 +34,9 @@ __all__ = [
 #: before its first statement, and roll back (never write) afterwards.
 READ_ONLY: dict[str, Any] = {"jobmatch_read_only": True}
 
+#: Key of the PostgreSQL advisory lock held while migrating.
+_MIGRATION_LOCK = 0x6A6F626D  # "jobm"
+
 
 def read_connection(session: Session) -> Connection:
     """Return the session's connection, beginning a read-only transaction if none is open.
@@ -149,8 +152,24 @@ def upgrade_database(engine: Engine) -> None:
     ----------
     engine : Engine
         The engine to migrate.
+
+    Notes
+    -----
+    Several processes may migrate at once (workers that started while the database was
+    down migrate on their first request). On PostgreSQL they queue for an advisory lock
+    and the later ones find nothing left to do; on SQLite the migration's
+    ``BEGIN IMMEDIATE`` does the same.
     """
-    command.upgrade(alembic_config(engine), "head")
+    if engine.dialect.name != "postgresql":
+        command.upgrade(alembic_config(engine), "head")
+        return
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK})
+        try:
+            command.upgrade(alembic_config(engine), "head")
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _MIGRATION_LOCK})
+            conn.commit()
 
 
 class Database:

@@ -4,6 +4,7 @@
   before it starts: data routes answer 503 with ``Retry-After`` promptly, never 500,
   ``/health/live`` stays 200, and the service recovers by itself within 5 s of the
   database's return. Needs ``JOBMATCH_TEST_POSTGRES_URL``; skips without it.
+* The SQLite file locked by another process when the service starts: the same.
 * SIGTERM: a request in flight (its body still arriving) is finished and stored; new
   connections are refused; the process exits cleanly.
 """
@@ -14,6 +15,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -155,33 +157,57 @@ def test_postgres_going_away_answers_503_and_recovers(
         proxy.cut()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="jobmatch serve migrates the database before starting uvicorn and exits with "
-    "status 1 when the database is down at start (the app itself would retry on demand)",
-)
+def _down_at_start_then_back(service: ServiceProcess, token: str, back: Any) -> dict[str, Any]:
+    """Requests while the database is down answer 503; after ``back()``, 200 within 5 s."""
+    service.wait_live()
+    statuses: Counter[int] = Counter()
+    with httpx.Client(base_url=service.base_url, timeout=15) as client:
+        for _ in range(6):
+            response = client.get("/api/v1/participants", headers=_h(token))
+            statuses[response.status_code] += 1
+            assert response.status_code == 503, response.text
+            assert int(response.headers["Retry-After"]) > 0
+        assert client.get("/health/live").status_code == 200
+        ready = client.get("/health/ready")
+        assert ready.status_code == 503
+        assert "Retry-After" in ready.headers
+        back()
+        recovery = _wait_for(
+            lambda: _status(client, "GET", "/api/v1/participants", token) == 200,
+            RECOVERY_LIMIT_S,
+        )
+        assert client.get("/health/ready").status_code == 200
+    return {"down_answers": dict(statuses), "recovery_s": round(recovery, 3)}
+
+
 def test_postgres_down_at_start_then_recovers(postgres_database: Any, tmp_path: Path) -> None:
     tokens = _users(postgres_database.render_as_string(hide_password=False))
     proxy = CuttableProxy(postgres_database.host or "127.0.0.1", postgres_database.port or 5432)
+    # Two workers: both find the database down, both migrate once it is back.
     service = ServiceProcess(_through(proxy, postgres_database), tmp_path / "service.log",
-                             env={"JOBMATCH_REQUEST_TIMEOUT_SECONDS": "2"})  # fmt: skip
+                             workers=2, env={"JOBMATCH_REQUEST_TIMEOUT_SECONDS": "2"})  # fmt: skip
     try:
-        service.wait_live()
-        with httpx.Client(base_url=service.base_url, timeout=15) as client:
-            for _ in range(5):
-                response = client.get("/api/v1/participants", headers=_h(tokens["coach"]))
-                assert response.status_code == 503, response.text
-                assert "Retry-After" in response.headers
-            assert client.get("/health/ready").status_code == 503
-            proxy.start()
-            _wait_for(
-                lambda: _status(client, "GET", "/api/v1/participants", tokens["coach"]) == 200,
-                RECOVERY_LIMIT_S,
-            )
-            assert client.get("/health/ready").status_code == 200
+        print(json.dumps(_down_at_start_then_back(service, tokens["coach"], proxy.start)))
     finally:
         service.stop()
         proxy.cut()
+
+
+def test_sqlite_locked_at_start_then_recovers(tmp_path: Path) -> None:
+    """Another process holds an exclusive lock on the SQLite file when the service starts."""
+    path = tmp_path / "jobmatch.db"
+    url = f"sqlite:///{path}"
+    tokens = _users(url)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("PRAGMA journal_mode=DELETE")  # in WAL mode readers would get through
+    holder.execute("BEGIN EXCLUSIVE")
+    service = ServiceProcess(url, tmp_path / "service.log",
+                             env={"JOBMATCH_REQUEST_TIMEOUT_SECONDS": "1"})  # fmt: skip
+    try:
+        print(json.dumps(_down_at_start_then_back(service, tokens["coach"], holder.rollback)))
+    finally:
+        holder.close()
+        service.stop()
 
 
 def _sqlite_service(tmp_path: Path) -> tuple[ServiceProcess, str, str]:
