@@ -32,6 +32,7 @@ __all__ = [
     "apply_participant_input",
     "create_participant",
     "delete_participant",
+    "erase_participant",
     "export_participant",
     "get_participant",
     "list_participants",
@@ -204,9 +205,18 @@ def delete_participant(
     The audit log is not touched, except for the entry recording the erasure (written
     while the key still exists); afterwards no entry can be linked to the person.
     """
-    p = participant_for(session, user, participant_id)
+    erase_participant(
+        session, services, participant_for(session, user, participant_id), actor_id=user.id
+    )
+
+
+def erase_participant(
+    session: Session, services: Services, p: Participant, *, actor_id: int | None
+) -> None:
+    """Erase one participant as :func:`delete_participant` does (``None``: the system)."""
+    participant_id = p.id
     services.audit().append(
-        session, actor_id=user.id, action="participant_erased", participant_ids=[p.id]
+        session, actor_id=actor_id, action="participant_erased", participant_ids=[p.id]
     )
     for model in (Release, Override, Consent, Approval, Outcome, CandidateRef):
         session.execute(delete(model).where(model.participant_id == p.id))
