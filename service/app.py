@@ -19,6 +19,7 @@ from service.observability import Metrics, RequestMiddleware, iter_routes
 from service.ratelimit import RateLimitMiddleware
 from service.routes import API_PREFIX, api_router
 from service.settings import Settings, get_settings
+from service.timeouts import RequestTimeoutMiddleware
 from service.web import router as web_router
 
 __all__ = ["create_app"]
@@ -76,8 +77,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     _check_policy(app)
 
     @app.get("/health/live", tags=["operations"])
-    def health_live() -> dict[str, str]:
-        """The process is up."""
+    async def health_live() -> dict[str, str]:
+        """The process is up (answered on the event loop, so busy worker threads or a
+        slow database never delay it)."""
         return {"status": "ok"}
 
     @app.get("/health/ready", tags=["operations"])
@@ -111,6 +113,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     app.include_router(web_router)
+    app.add_middleware(RequestTimeoutMiddleware, timeout_seconds=settings.request_deadline_seconds,
+                       retry_after_seconds=RETRY_AFTER_SECONDS)  # fmt: skip
     if settings.rate_limit_per_second is not None:
         # Added before RequestMiddleware, so the access log and metrics count the 429s.
         app.add_middleware(

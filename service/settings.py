@@ -40,6 +40,9 @@ class Settings(BaseSettings):
         generated once and stored in the database.
     request_timeout_seconds : float
         Upper bound for waiting on the database (connect, lock, statement).
+    request_deadline_seconds : float
+        A request that has not begun its answer after this long is answered 504 with
+        ``Retry-After`` (:mod:`service.timeouts`); ``/health/live`` has no deadline.
     rate_limit_per_second : float or None
         Requests per second each user (bearer token) may make per worker process, with
         failed sign-ins slowed down (:mod:`service.ratelimit`); None switches it off.
@@ -58,6 +61,7 @@ class Settings(BaseSettings):
     max_limit: int = Field(default=100, ge=1, le=10_000)
     pseudonym_secret: SecretStr | None = None
     request_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
+    request_deadline_seconds: float = Field(default=10.0, gt=0, le=600)
     rate_limit_per_second: float | None = Field(default=None, gt=0)
     rate_limit_burst: int = Field(default=40, ge=1)
     host: str = "127.0.0.1"
