@@ -32,12 +32,12 @@ from typing import Any, Final
 
 import numpy as np
 import pandas as pd
-from scipy.stats import fisher_exact
+from sklearn.linear_model import LogisticRegression
 
 from matching.errors import InvalidInputError, NotFittedError
 from matching.matcher import Matcher
 from matching.ranking import top_k
-from matching.schema import P, V
+from matching.schema import FACTORS, P, V
 from matching.scoring import Scorer
 from matching.training import T, flatten_metrics
 
@@ -384,6 +384,29 @@ def _holm(p: np.ndarray) -> np.ndarray:
     return out
 
 
+def _poisson_binomial_cdf(probabilities: np.ndarray, k: int) -> float:
+    """P(X <= k) for X a sum of independent Bernoulli draws with these probabilities."""
+    dist = np.zeros(len(probabilities) + 1)
+    dist[0] = 1.0
+    for p in probabilities:
+        dist[1:] = dist[1:] * (1.0 - p) + dist[:-1] * p
+        dist[0] *= 1.0 - p
+    return float(min(1.0, dist[: k + 1].sum()))
+
+
+def _expected_acceptance(pairs: pd.DataFrame) -> np.ndarray:
+    """Each decision's chance of acceptance from its factors alone, over all employers."""
+    accepted = pairs["accepted"].to_numpy(dtype=bool)
+    if len(pairs) == 0 or accepted.all() or not accepted.any():
+        return np.full(len(pairs), accepted.mean() if len(pairs) else 0.0)
+    if not all(f in pairs.columns for f in FACTORS):
+        return np.full(len(pairs), accepted.mean())
+    X = pairs[list(FACTORS)].astype(float)
+    X = X.fillna(X.mean()).fillna(0.0).to_numpy()
+    model = LogisticRegression(C=1.0).fit(X, accepted)
+    return model.predict_proba(X)[:, 1]
+
+
 def employer_label_audit(
     table: pd.DataFrame,
     attributes: pd.DataFrame,
@@ -399,14 +422,19 @@ def employer_label_audit(
 
     An employer decides on an application: it invites (``interview``, and then perhaps
     ``hired``) or rejects (``rejected``; in the outcome vocabulary only employers reject).
-    For each employer, attribute and stated group with at least ``min_group_size`` people
-    among the employer's decided pairs, the group's *acceptance rate* (interview or hire
-    among decisions) is compared with that of the employer's other decisions (one-sided
-    Fisher exact test: is the group's rate lower?). The p-values are Holm-adjusted over
-    every test. A cell is ``flagged`` when its impact ratio (its acceptance rate over the
-    employer's best stated group's) is below ``threshold`` and the adjusted p-value is below
-    ``alpha``: one employer who turns a group away stands out of the noise of many small
-    employers.
+    Whether a pair is accepted also depends on how well it fits (a long commute is turned
+    down more often, whoever makes it), so each decision's *expected* acceptance is taken
+    from its factors alone: a logistic model of acceptance on the five factors (as first
+    shown) over every employer's decisions. For each employer, attribute and stated group
+    with at least ``min_group_size`` people among the employer's decided pairs, the
+    group's accepted decisions are compared with the number its factors predict: the
+    one-sided p-value is the chance of so few under independent draws with the predicted
+    probabilities (Poisson-binomial). The p-values are Holm-adjusted over every test. A
+    cell is ``flagged`` when its *adjusted ratio* (accepted over expected) is below
+    ``threshold`` and the adjusted p-value is below ``alpha``: one employer who turns a
+    group away beyond what the factors explain stands out of the noise of many small
+    employers, while a group that is turned down for long commutes is not blamed on the
+    employer. (Without factor columns the expectation is the overall acceptance rate.)
 
     Parameters
     ----------
@@ -420,8 +448,11 @@ def employer_label_audit(
     Returns
     -------
     pandas.DataFrame
-        ``employer_id, attribute, group, people, decisions, acceptance_rate, rest_rate,
-        impact_ratio, p_value, p_adjusted, flagged, suppressed``; small cells suppressed.
+        ``employer_id, attribute, group, people, decisions, acceptance_rate,
+        expected_rate`` (from the factors), ``adjusted_ratio`` (acceptance over expected),
+        ``rest_rate`` (the employer's other decisions), ``impact_ratio`` (acceptance rate
+        over the employer's best stated group's), ``p_value, p_adjusted, flagged,
+        suppressed``; small cells suppressed.
     """
     _check_threshold(min_group_size, threshold)
     for column in (V.ID, V.EMPLOYER_ID):
@@ -432,9 +463,11 @@ def employer_label_audit(
             raise InvalidInputError(f"table lacks the column {column}", field="table")
     people = _attribute_frame(attributes, key, columns)
     employer = vacancies[[V.ID, V.EMPLOYER_ID]].astype(str).drop_duplicates(V.ID)
-    decided = table.loc[table[T.STATUS].isin(_DECISIONS), [key, V.ID, T.STATUS]]
+    factors = [f for f in FACTORS if f in table.columns]
+    decided = table.loc[table[T.STATUS].isin(_DECISIONS), [key, V.ID, T.STATUS, *factors]]
     pairs = decided.merge(employer, on=V.ID, how="inner").merge(people, on=key, how="inner")
     pairs["accepted"] = pairs[T.STATUS] != "rejected"
+    pairs["expected"] = _expected_acceptance(pairs)
     rows = []
     for column in columns:
         grouped = pairs.groupby([V.EMPLOYER_ID, column], sort=True)
@@ -442,6 +475,8 @@ def employer_label_audit(
             "people": grouped[key].nunique(),
             "decisions": grouped.size(),
             "accepted": grouped["accepted"].sum(),
+            "expected": grouped["expected"].sum(),
+            "probabilities": grouped["expected"].apply(lambda x: x.to_numpy()),
         }).reset_index().rename(columns={column: "group"})
         totals = cell.groupby(V.EMPLOYER_ID)[["decisions", "accepted"]].transform("sum")
         cell["rest_decisions"] = totals["decisions"] - cell["decisions"]
@@ -450,27 +485,31 @@ def employer_label_audit(
         rows.append(cell)
     frame = pd.concat(rows, ignore_index=True)
     frame["acceptance_rate"] = frame["accepted"] / frame["decisions"]
+    frame["expected_rate"] = frame["expected"] / frame["decisions"]
+    frame["adjusted_ratio"] = (frame["accepted"] / frame["expected"]).where(
+        frame["expected"] > 0)
     frame["rest_rate"] = (frame["rest_accepted"] / frame["rest_decisions"]).where(
         frame["rest_decisions"] > 0)
     testable = ((frame["people"] >= min_group_size) & (frame["group"] != NOT_STATED)
-                & (frame["rest_decisions"] > 0)).to_numpy()
+                & (frame["expected"] > 0)).to_numpy()
     p_value = np.full(len(frame), np.nan)
     for i in np.flatnonzero(testable):
-        a, n = int(frame.at[i, "accepted"]), int(frame.at[i, "decisions"])
-        c, m = int(frame.at[i, "rest_accepted"]), int(frame.at[i, "rest_decisions"])
-        p_value[i] = fisher_exact([[a, n - a], [c, m - c]], alternative="less").pvalue
+        p_value[i] = _poisson_binomial_cdf(frame.at[i, "probabilities"],
+                                           int(frame.at[i, "accepted"]))
     adjusted = np.full(len(frame), np.nan)
     adjusted[testable] = _holm(p_value[testable])
     frame["p_value"] = p_value
     frame["p_adjusted"] = adjusted
+    below = (pd.to_numeric(frame["adjusted_ratio"], errors="coerce") < threshold).to_numpy()
+    significant = (pd.to_numeric(frame["p_adjusted"], errors="coerce") < alpha).to_numpy()
     frame = _finish(frame, "acceptance_rate", min_group_size, threshold,
-                    ("decisions", "acceptance_rate", "rest_rate", "p_value", "p_adjusted"),
+                    ("decisions", "acceptance_rate", "expected_rate", "adjusted_ratio",
+                     "rest_rate", "p_value", "p_adjusted"),
                     within=(V.EMPLOYER_ID, "attribute"))
-    significant = pd.to_numeric(frame["p_adjusted"], errors="coerce") < alpha
-    frame["flagged"] = frame["flagged"] & significant.to_numpy()
+    frame["flagged"] = below & significant & ~frame["suppressed"].to_numpy()
     return frame[[V.EMPLOYER_ID, "attribute", "group", "people", "decisions",
-                  "acceptance_rate", "rest_rate", "impact_ratio", "p_value", "p_adjusted",
-                  "flagged", "suppressed"]]
+                  "acceptance_rate", "expected_rate", "adjusted_ratio", "rest_rate",
+                  "impact_ratio", "p_value", "p_adjusted", "flagged", "suppressed"]]
 
 
 def _min_ratio(
@@ -490,12 +529,39 @@ def _min_ratio(
     return float(ratios[i]), f"{frame.at[i, 'attribute']}={frame.at[i, 'group']}"
 
 
+def _interval_summary(
+    frame: pd.DataFrame, min_people: int, threshold: float
+) -> dict[str, Any]:
+    """Lowest upper interval end, and the groups under ``threshold``, of supported groups.
+
+    Only attributes whose reference group (ratio 1) has at least ``min_people`` people
+    count: the interval is relative to that group.
+    """
+    people = pd.to_numeric(frame["people"], errors="coerce")
+    ratio = pd.to_numeric(frame["impact_ratio"], errors="coerce")
+    high = pd.to_numeric(frame["impact_ratio_high"], errors="coerce")
+    supported = (frame["group"] != NOT_STATED) & (people >= min_people) & ratio.notna()
+    reference_ok = (supported & (ratio == 1.0)).groupby(frame["attribute"]).transform("any")
+    rows = supported & reference_ok & high.notna()
+    out: dict[str, Any] = {"impact_ratio_high_min": None, "impact_ratio_high_group": None,
+                           "impact_ratio_review": []}
+    if rows.any():
+        i = high.where(rows).idxmin()
+        out["impact_ratio_high_min"] = float(high[i])
+        out["impact_ratio_high_group"] = f"{frame.at[i, 'attribute']}={frame.at[i, 'group']}"
+        below = frame.loc[rows & (ratio < threshold)]
+        out["impact_ratio_review"] = [f"{a}={g}" for a, g in zip(below["attribute"],
+                                                                  below["group"], strict=True)]
+    return out
+
+
 def fairness_metrics(
     exposure_groups: pd.DataFrame | None = None,
     label_groups: pd.DataFrame | None = None,
     employer_audit: pd.DataFrame | None = None,
     *,
     min_people: int = MIN_AUDIT_PEOPLE,
+    threshold: float = IMPACT_THRESHOLD,
 ) -> dict[str, Any]:
     """The fairness figures a model's metrics record and the promotion gate reads.
 
@@ -517,14 +583,23 @@ def fairness_metrics(
         ``impact_ratio_min`` and ``impact_ratio_group`` (the lowest shortlist impact ratio
         among stated groups of at least ``min_people`` people, against the best such group
         of the same attribute, and its ``attribute=group``; ``None`` when nothing could be
-        compared), ``label_impact_ratio_min`` and ``label_impact_ratio_group`` (the same for
-        the training labels), ``employer_label_flags`` (flagged employer cells) and
-        ``flagged_employers`` (their ids). Keys of audits not passed are left out.
+        compared); when ``exposure_groups`` carries the bootstrap intervals,
+        ``impact_ratio_high_min`` and ``impact_ratio_high_group`` (the lowest *upper* end of
+        a 90 % interval among those groups: below ``threshold`` the group's ratio is below
+        it beyond chance) and ``impact_ratio_review`` (the groups whose point estimate is
+        below ``threshold``); ``label_impact_ratio_min`` and ``label_impact_ratio_group``
+        (the same for the training labels), ``employer_label_flags`` (flagged employer
+        cells) and ``flagged_employers`` (their ids). Keys of audits not passed are left
+        out. For the interval figures, compute ``exposure_groups`` with
+        ``min_group_size=min_people`` so that every interval is relative to a group of that
+        size (attributes whose reference group is smaller are left out of them).
     """
     out: dict[str, Any] = {}
     if exposure_groups is not None:
         out["impact_ratio_min"], out["impact_ratio_group"] = _min_ratio(
             exposure_groups, min_people)
+        if "impact_ratio_high" in exposure_groups.columns and not exposure_groups.empty:
+            out.update(_interval_summary(exposure_groups, min_people, threshold))
     if label_groups is not None:
         ratio, group = _min_ratio(label_groups, min_people)
         out["label_impact_ratio_min"], out["label_impact_ratio_group"] = ratio, group
@@ -585,6 +660,8 @@ def candidate_metrics(
     audits = {}
     for name in (candidate, reference):
         exposure = shortlist_exposure(matcher, scorers[name], k=k)
-        audits[name] = fairness_metrics(exposure_by_group(exposure, participant_attributes))
+        groups = exposure_by_group(exposure, participant_attributes,
+                                   min_group_size=MIN_AUDIT_PEOPLE)
+        audits[name] = fairness_metrics(groups)
     return flatten_metrics(evaluation, candidate, fairness={**audits[candidate], **labels},
                            reference_fairness=audits[reference])

@@ -434,6 +434,46 @@ def _number(metrics: Mapping[str, Any], key: str) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def _impact_check(
+    candidate: Mapping[str, Any], active: Mapping[str, Any] | None, line: float,
+    tolerance: float,
+) -> tuple[bool, str]:
+    """The impact-ratio check of :func:`promotion_decision` and its reason."""
+    ratio = _number(candidate, "impact_ratio_min")
+    group = candidate.get("impact_ratio_group")
+    if ratio is None:
+        return False, ("refused: no shortlist impact ratio recorded (fairness audit missing "
+                       "or every group too small)")
+    prefix = "reference_" if active is None else ""
+    source = candidate if active is None else active
+    active_ratio = _number(source, f"{prefix}impact_ratio_min")
+    high = _number(candidate, "impact_ratio_high_min")
+    if high is None:  # no interval recorded: judge the point estimate
+        low_side, active_low = ratio < line, active_ratio is not None and active_ratio < line
+        what = f"lowest impact ratio {ratio:.3f} ({group})"
+    else:
+        active_high = _number(source, f"{prefix}impact_ratio_high_min")
+        low_side = high < line
+        active_low = active_high is not None and active_high < line
+        what = (f"lowest upper 90 % bound of an impact ratio {high:.3f} "
+                f"({candidate.get('impact_ratio_high_group')}; lowest point estimate "
+                f"{ratio:.3f}, {group})")
+    review = [str(g) for g in candidate.get("impact_ratio_review") or []]
+    note = f"; for review, point estimate below {line:g}: {', '.join(review)}" if review else ""
+    if not low_side:
+        return True, f"passed: {what} is at least {line:.3f}{note}"
+    if active_low and active_ratio is not None:
+        # The active model is below the line on the same audit: the candidate may not
+        # lower the lowest ratio by more than the tolerance.
+        floor = active_ratio - tolerance
+        if ratio >= floor:
+            return True, (f"passed: {what} is below {line:.3f} as the active model's is "
+                          f"({active_ratio:.3f}), and not more than {tolerance:g} lower{note}")
+        return False, (f"refused: {what} is below {line:.3f}, and its point estimate is more "
+                       f"than {tolerance:g} below the active model's ({active_ratio:.3f}){note}")
+    return False, f"refused: {what} is below {line:.3f}{note}"
+
+
 def promotion_decision(
     candidate_metrics: Mapping[str, Any],
     active_metrics: Mapping[str, Any] | None = None,
@@ -453,10 +493,18 @@ def promotion_decision(
        the transparent default and its figures are the candidate's ``reference_*`` ones,
        measured on the same held-out pairs, so ``se`` is the paired standard error
        ``ndcg@k_gain_se``; otherwise ``se`` combines both models' ``ndcg@k_se``.
-    2. **It keeps the impact ratio.** Its ``impact_ratio_min`` (lowest shortlist impact
-       ratio, :func:`matching.fairness.fairness_metrics`) is at least ``min_impact_ratio``
-       — or, where the active model is already below that on the same audit, no more than
-       ``ratio_tolerance`` below the active model's. A missing audit refuses.
+    2. **It keeps the impact ratio.** No stated group of at least
+       :data:`matching.fairness.MIN_AUDIT_PEOPLE` people is *clearly* below
+       ``min_impact_ratio``: the upper end of the 90 % bootstrap interval of every such
+       group's shortlist impact ratio (``impact_ratio_high_min``,
+       :func:`matching.fairness.fairness_metrics`) is at least ``min_impact_ratio``, i.e.
+       no group's ratio is below the line at the one-sided 5 % level. Groups whose point
+       estimate is below the line but whose interval reaches it are named in the reason
+       for review; they do not block. Where the active model is itself clearly below the
+       line on the same audit, the candidate passes if its lowest point estimate
+       (``impact_ratio_min``) is no more than ``ratio_tolerance`` below the active model's.
+       Metrics without intervals are judged on the point estimate ``impact_ratio_min``. A
+       missing audit refuses.
     3. **Its labels carry no detected employer bias**: ``employer_label_flags`` is 0 (a
        missing audit refuses).
 
@@ -494,14 +542,12 @@ def promotion_decision(
     if active_metrics is None:
         active_ndcg = _number(candidate_metrics, f"reference_{key}")
         se = _number(candidate_metrics, f"{key}_gain_se") or 0.0
-        active_ratio = _number(candidate_metrics, "reference_impact_ratio_min")
         against = "the default scorer"
     else:
         active_ndcg = _number(active_metrics, key)
         se_c = _number(candidate_metrics, f"{key}_se") or 0.0
         se_a = _number(active_metrics, f"{key}_se") or 0.0
         se = math.hypot(se_c, se_a)
-        active_ratio = _number(active_metrics, "impact_ratio_min")
         against = "the active model"
     if cand_ndcg is None or active_ndcg is None:
         allowed = False
@@ -517,24 +563,10 @@ def promotion_decision(
             reasons.append(f"refused: {key.upper()} {cand_ndcg:.4f} does not beat {against} "
                            f"({active_ndcg:.4f}) by more than {needed:.4f} "
                            f"(gain {gain:+.4f}; {z:g} standard errors)")
-    ratio = _number(candidate_metrics, "impact_ratio_min")
-    group = candidate_metrics.get("impact_ratio_group")
-    if ratio is None:
-        allowed = False
-        reasons.append("refused: no shortlist impact ratio recorded (fairness audit missing "
-                       "or every group too small)")
-    else:
-        floor = min_impact_ratio
-        if active_ratio is not None and active_ratio < min_impact_ratio:
-            floor = active_ratio - ratio_tolerance
-        if ratio >= floor:
-            reasons.append(f"passed: lowest impact ratio {ratio:.3f} ({group}) is at least "
-                           f"{floor:.3f}")
-        else:
-            allowed = False
-            reasons.append(f"refused: impact ratio {ratio:.3f} ({group}) is below {floor:.3f}"
-                           + (f" (active model: {active_ratio:.3f})"
-                              if active_ratio is not None else ""))
+    ok, reason = _impact_check(candidate_metrics, active_metrics, min_impact_ratio,
+                               ratio_tolerance)
+    allowed = allowed and ok
+    reasons.append(reason)
     flags = candidate_metrics.get("employer_label_flags")
     if flags is None:
         allowed = False

@@ -79,6 +79,26 @@ def test_impact_ratio_interval_reflects_how_uneven_a_group_is() -> None:
     assert err.value.field == "level"
 
 
+def test_gate_summary_reads_intervals_of_supported_groups_only() -> None:
+    # 25 men at rate 0.5; 25 women at 0.2 each (clearly below 0.8 of the men's rate); 30
+    # younger people evenly spread; 6 older people never selected (too few for the gate).
+    attributes = pd.concat([people({"female": 25, "male": 25}),
+                            people({"young": 30, "old": 6}, column="age_band")])
+    attributes = attributes.groupby("participant_id", as_index=False).first()
+    pairs = {f"male-{i}": (10, 5) for i in range(25)} | {f"female-{i}": (10, 2)
+                                                        for i in range(25)}
+    pairs |= {f"young-{i}": (10, 4) for i in range(30)} | {f"old-{i}": (10, 0) for i in range(6)}
+    groups = exposure_by_group(exposure(pairs), attributes, columns=("sex", "age_band"),
+                               min_group_size=20)
+    metrics = fairness_metrics(groups)
+    assert metrics["impact_ratio_min"] == pytest.approx(0.4)
+    assert metrics["impact_ratio_group"] == "sex=female"
+    # Every woman has the same rate, every man too: the interval collapses on 0.4.
+    assert metrics["impact_ratio_high_min"] == pytest.approx(0.4)
+    assert metrics["impact_ratio_high_group"] == "sex=female"
+    assert metrics["impact_ratio_review"] == ["sex=female"]  # "old" (6 people) is left out
+
+
 def test_label_rates_by_group_known_answer() -> None:
     attributes = people({"german": 5, "eu": 5}, "nationality_group",
                         key="participant_pseudonym")

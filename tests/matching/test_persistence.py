@@ -234,8 +234,26 @@ def test_gate_against_a_learned_active_model() -> None:
     assert promotion_decision({**BASE, "impact_ratio_min": 0.66}, active).allowed
     refused = promotion_decision({**BASE, "impact_ratio_min": 0.64}, active)
     assert not refused.allowed
-    assert "active model: 0.700" in " ".join(refused.reasons)
+    assert "active model's (0.700)" in " ".join(refused.reasons)
     assert not promotion_decision({**BASE, "ndcg@10": 0.39}, active).allowed
+
+
+def test_gate_reads_the_impact_ratio_interval() -> None:
+    # A point estimate below 0.8 whose 90 % interval reaches 0.8 is named for review only.
+    noisy = {**BASE, "impact_ratio_min": 0.72, "impact_ratio_group": "sex=female",
+             "impact_ratio_high_min": 0.95, "impact_ratio_high_group": "sex=female",
+             "impact_ratio_review": ["sex=female"], "reference_impact_ratio_high_min": 1.0}
+    decision = promotion_decision(noisy)
+    assert decision.allowed, decision.reasons
+    assert "for review, point estimate below 0.8: sex=female" in decision.reasons[1]
+    # The whole interval below 0.8: the group is disadvantaged beyond chance.
+    clear = {**noisy, "impact_ratio_min": 0.55, "impact_ratio_high_min": 0.76}
+    refused = promotion_decision(clear)
+    assert not refused.allowed and refused.reasons[1].startswith("refused: lowest upper 90 %")
+    # The default is clearly below the line too: the candidate may not lower it further.
+    both = {**clear, "reference_impact_ratio_min": 0.58, "reference_impact_ratio_high_min": 0.7}
+    assert promotion_decision(both).allowed
+    assert not promotion_decision({**both, "impact_ratio_min": 0.52}).allowed
 
 
 def test_a_loaded_model_serves_a_matcher_and_the_default_takes_over_again(

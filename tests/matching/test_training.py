@@ -285,14 +285,12 @@ def test_learnable_preference_is_learned_and_promoted(demo: tuple[Any, Matcher])
     gain, se = metrics["ndcg@10_gain"], metrics["ndcg@10_gain_se"]
     assert metrics["ndcg@10"] > metrics["reference_ndcg@10"] + 0.05
     assert gain > 3 * se
+    # The fairness check found no group of 20 or more people clearly below 0.8 ...
+    assert metrics["impact_ratio_high_min"] >= 0.8
     decision = promotion_decision(metrics)
-    # The gate's quality criterion passes; whether the model is promoted also depends on
-    # the fairness review (a commute-heavy preference shifts exposure between groups
-    # whose car access differs in the demo market), which may rightly hold it back.
-    ndcg_reasons = [r for r in decision.reasons if "NDCG@10" in r]
-    assert ndcg_reasons and all(r.startswith("passed") for r in ndcg_reasons), decision.reasons
-    if not decision.allowed:
-        assert all("NDCG@10" not in r for r in decision.reasons if not r.startswith("passed"))
+    # ... so the model that learned the hidden preference is promoted.
+    assert decision.allowed, decision.reasons
+    assert [r.split(":")[0] for r in decision.reasons] == ["passed"] * 3
 
 
 @pytest.mark.slow
