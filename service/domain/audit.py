@@ -163,6 +163,7 @@ class AuditLog:
         participant_ids: Iterable[int] = (),
         model_version: str | None = None,
         payload: Mapping[str, Any] | None = None,
+        at: dt.datetime | None = None,
     ) -> dict[str, Any]:
         """Append one entry in the session's transaction (the caller commits).
 
@@ -178,7 +179,7 @@ class AuditLog:
         """
         pseudonyms = participant_pseudonyms(session, list(participant_ids))
         entry: dict[str, Any] = {
-            "at": utcnow(),
+            "at": at or utcnow(),  # a replayed history gives its own times
             "actor": self.actor(actor_id),
             "action": action,
             "participants": [pseudonyms[i] for i in sorted(pseudonyms)],
