@@ -96,10 +96,13 @@ class ServiceProcess:
 
 
 class CuttableProxy:
-    """A TCP proxy on 127.0.0.1 whose link to the target can be cut and restored.
+    """A TCP proxy on 127.0.0.1 whose link to the target can be cut, restored and slowed.
 
     While cut, the listening socket is closed (new connections are refused) and every
-    open connection is closed, as when the database server goes away.
+    open connection is closed, as when the database server goes away. While
+    :attr:`delay_s` is above 0, everything the client sends waits that long before it is
+    passed on (one round trip, that is one statement, takes that much longer), as when
+    the database answers slowly.
 
     Parameters
     ----------
@@ -110,6 +113,8 @@ class CuttableProxy:
     def __init__(self, target_host: str, target_port: int) -> None:
         self.target = (target_host, target_port)
         self.port = free_port()
+        #: Seconds each chunk from the client waits before it is passed on.
+        self.delay_s = 0.0
         self._listener: socket.socket | None = None
         self._pairs: list[tuple[socket.socket, socket.socket]] = []
         self._lock = threading.Lock()
@@ -170,6 +175,8 @@ class CuttableProxy:
                     data = key.fileobj.recv(65536)  # type: ignore[union-attr]
                     if not data:
                         return
+                    if key.fileobj is a and self.delay_s > 0:
+                        time.sleep(self.delay_s)
                     key.data.sendall(data)
         except (OSError, ValueError):
             return

@@ -4,6 +4,9 @@
   before it starts: data routes answer 503 with ``Retry-After`` promptly, never 500,
   ``/health/live`` stays 200, and the service recovers by itself within 5 s of the
   database's return. Needs ``JOBMATCH_TEST_POSTGRES_URL``; skips without it.
+* PostgreSQL slow (every statement delayed 2 s by the proxy): requests answer 504 (at
+  the service's deadline) or 503 (connect time-out) with ``Retry-After``,
+  ``/health/live`` stays fast meanwhile, and the service recovers when the delay goes.
 * The SQLite file locked by another process when the service starts: the same.
 * SIGTERM: a request in flight (its body still arriving) is finished and stored; new
   connections are refused; the process exits cleanly.
@@ -16,6 +19,7 @@ import os
 import signal
 import socket
 import sqlite3
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -155,6 +159,87 @@ def test_postgres_going_away_answers_503_and_recovers(
     finally:
         service.stop()
         proxy.cut()
+
+
+#: Delay the proxy adds to every statement while the database is "slow".
+SLOW_STATEMENT_S = 2.0
+#: The service's deadline per request in that test.
+DEADLINE_S = 3.0
+
+
+def test_postgres_slow_requests_time_out_and_liveness_stays_fast(
+    postgres_database: Any, tmp_path: Path
+) -> None:
+    tokens = _users(postgres_database.render_as_string(hide_password=False))
+    proxy = CuttableProxy(postgres_database.host or "127.0.0.1", postgres_database.port or 5432)
+    proxy.start()
+    settings = {"JOBMATCH_REQUEST_TIMEOUT_SECONDS": "2",
+                "JOBMATCH_REQUEST_DEADLINE_SECONDS": str(DEADLINE_S)}  # fmt: skip
+    service = ServiceProcess(_through(proxy, postgres_database), tmp_path / "service.log",
+                             env=settings)  # fmt: skip
+    coach = _h(tokens["coach"])
+    try:
+        service.wait_live()
+        with httpx.Client(base_url=service.base_url, timeout=30) as client:
+            _wait_for(lambda: client.get("/health/ready").status_code == 200, 30)
+            # Warm-up: the first calls of a worker may take longer than the deadline.
+            for _ in range(10):
+                created = client.post("/api/v1/participants", json=participant_body(),
+                                      headers=coach)  # fmt: skip
+                if created.status_code == 201:
+                    break
+            assert created.status_code == 201, created.text
+            pid = created.json()["id"]
+            paths = [f"/api/v1/participants/{pid}/matches?limit=10", "/api/v1/participants"]
+            _wait_for(lambda: _status(client, "GET", paths[0], tokens["coach"]) == 200, 30)
+            proxy.delay_s = SLOW_STATEMENT_S
+            answers: list[tuple[int, float, str | None]] = []
+
+            def slow_call(n: int) -> None:
+                start = time.monotonic()
+                with httpx.Client(base_url=service.base_url, timeout=30) as own:
+                    if n % 3 == 2:
+                        response = own.post("/api/v1/participants", json=participant_body(),
+                                            headers=coach)  # fmt: skip
+                    else:
+                        response = own.get(paths[n % 3], headers=coach)
+                answers.append((response.status_code, time.monotonic() - start,
+                                response.headers.get("Retry-After")))  # fmt: skip
+
+            threads = [threading.Thread(target=slow_call, args=(n,)) for n in range(6)]
+            for thread in threads:
+                thread.start()
+            live_s = []
+            while any(thread.is_alive() for thread in threads):
+                start = time.monotonic()
+                assert client.get("/health/live").status_code == 200
+                live_s.append(time.monotonic() - start)
+                time.sleep(0.1)
+            for thread in threads:
+                thread.join()
+            # 504 at the deadline, or 503 when the connection could not even be opened
+            # within its connect time-out (2 s): both with Retry-After, never 500.
+            assert {status for status, _, _ in answers} <= {503, 504}, answers
+            assert all(retry and int(retry) > 0 for _, _, retry in answers)
+            slowest = max(seconds for _, seconds, _ in answers)
+            assert slowest < DEADLINE_S + 1.5, answers
+            assert max(live_s) < 0.5, live_s
+            proxy.delay_s = 0.0
+            recovery = _wait_for(lambda: _status(client, "GET", paths[0], tokens["coach"]) == 200,
+                                 RECOVERY_LIMIT_S)  # fmt: skip
+        print(json.dumps({
+            "slow_answers": sorted(status for status, _, _ in answers),
+            "slowest_answer_s": round(slowest, 3),
+            "live_probes": len(live_s),
+            "live_max_s": round(max(live_s), 4),
+            "live_median_s": round(sorted(live_s)[len(live_s) // 2], 4),
+            "recovery_s": round(recovery, 3),
+        }))  # fmt: skip
+    finally:
+        service.stop()
+        proxy.cut()
+    log = (tmp_path / "service.log").read_text(encoding="utf-8", errors="replace")
+    assert '"status": 500' not in log
 
 
 def _down_at_start_then_back(service: ServiceProcess, token: str, back: Any) -> dict[str, Any]:
