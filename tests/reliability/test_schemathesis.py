@@ -6,6 +6,9 @@ handler) and once without a token. ``JOBMATCH_SCHEMATHESIS_EXAMPLES`` sets the e
 per operation: 5 by default (CI), 1000 for a release run::
 
     JOBMATCH_SCHEMATHESIS_EXAMPLES=1000 python -m pytest tests/reliability/test_schemathesis.py
+
+``JOBMATCH_SCHEMATHESIS_OPERATIONS`` (a regular expression over names such as
+``POST /api/v1/participants``) restricts a run to some operations.
 """
 
 from __future__ import annotations
@@ -43,6 +46,8 @@ def api_schema(world: World) -> Any:
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")
+if _OPERATIONS := os.environ.get("JOBMATCH_SCHEMATHESIS_OPERATIONS"):
+    schema = schema.include(name_regex=_OPERATIONS)
 
 
 def _route_name(case: Any) -> str | None:
