@@ -48,6 +48,12 @@ class Settings(BaseSettings):
         failed sign-ins slowed down (:mod:`service.ratelimit`); None switches it off.
     rate_limit_burst : int
         How many requests a user may make at once before the rate applies.
+    retention_days : int
+        Participants closed (``active`` false) and unchanged for longer than this are
+        erased by ``jobmatch retention run``, the same way as ``DELETE``.
+    audit_retention_days : int or None
+        Audit records older than this may be pruned by ``jobmatch retention run``; at
+        least 183 (six months, EU AI Act Art. 19 and 26). None keeps the log for ever.
     host, port : str, int
         Where ``jobmatch serve`` listens.
     """
@@ -64,6 +70,8 @@ class Settings(BaseSettings):
     request_deadline_seconds: float = Field(default=10.0, gt=0, le=600)
     rate_limit_per_second: float | None = Field(default=None, gt=0)
     rate_limit_burst: int = Field(default=40, ge=1)
+    retention_days: int = Field(default=365, ge=1)
+    audit_retention_days: int | None = Field(default=None, ge=183)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
 
