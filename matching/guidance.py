@@ -25,6 +25,7 @@ See ``docs/GUIDANCE.md`` for the reasoning behind each step and its limits.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -35,7 +36,14 @@ from matching.certificates import licence_mask
 from matching.commute import SECTION_140_LIMIT_LONG, CommuteModel, section_140_limit
 from matching.errors import InvalidInputError, NotFittedError
 from matching.explain import sparse_row
-from matching.factors import Side, pair_arrays, skills_factor
+from matching.factors import (
+    OVERRIDABLE,
+    PairArrays,
+    Side,
+    pair_arrays,
+    reason_column,
+    skills_factor,
+)
 from matching.index import IndexState, check_limit
 from matching.language import NATIVE, level_name
 from matching.schema import MODES
@@ -60,8 +68,10 @@ __all__ = [
     "STEP_KINDS",
     "Insight",
     "NextStep",
+    "apply_overrides",
     "good_match_threshold",
     "next_steps",
+    "override_cells",
     "requirement_insights",
 ]
 
@@ -261,6 +271,38 @@ def _with(side: Side, **changes: Any) -> Side:
     return Side(values)
 
 
+def override_cells(
+    state: IndexState, overrides: Iterable[tuple[str, str]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(reason column, vacancy row) of each override; unknown vacancy ids are ignored.
+
+    Raises
+    ------
+    InvalidInputError
+        A reason that cannot be overridden.
+    """
+    columns, rows = [], []
+    position = state.vacancies.position
+    for identifier, reason in overrides:
+        if reason not in OVERRIDABLE:
+            raise InvalidInputError(
+                f"filter {reason!r} cannot be overridden; overridable filters: "
+                + ", ".join(sorted(OVERRIDABLE)),
+                field="reason",
+            )
+        row = position.get(str(identifier))
+        if row is not None:
+            columns.append(reason_column(reason))
+            rows.append(row)
+    return np.asarray(columns, dtype=np.int64), np.asarray(rows, dtype=np.int64)
+
+
+def apply_overrides(pairs: PairArrays, cells: tuple[np.ndarray, np.ndarray]) -> PairArrays:
+    """Clear the overridden filters in place: an overridden vacancy passes that filter."""
+    pairs.reasons[cells] = False
+    return pairs
+
+
 def _language_name(code: str) -> str:
     return _LANGUAGE_NAMES_DE.get(code, code)
 
@@ -411,6 +453,7 @@ def next_steps(
     *,
     limit: int = 5,
     good_match: float = GOOD_MATCH,
+    overrides: Iterable[tuple[str, str]] = (),
 ) -> list[NextStep]:
     """The single changes within a participant's reach that open the most vacancies.
 
@@ -431,6 +474,11 @@ def next_steps(
         How many suggestions to return.
     good_match : float, default 0.5
         Absolute score of a good match (see :func:`good_match_threshold`).
+    overrides : iterable of (vacancy_id, reason)
+        Filters the coach overrode for this participant, as for
+        :meth:`Matcher.match_participant`: an overridden vacancy counts as passing that
+        filter before and after every change (so a step never claims to open a vacancy
+        the coach already opened by hand). Unknown vacancy ids are ignored.
 
     Returns
     -------
@@ -443,7 +491,8 @@ def next_steps(
     UnknownIdError
         The participant is not in the index.
     InvalidInputError
-        ``limit`` or ``good_match`` out of range.
+        ``limit`` or ``good_match`` out of range, or an override of a filter that cannot
+        be overridden.
 
     Notes
     -----
@@ -454,7 +503,9 @@ def next_steps(
     limit = check_limit(limit)
     good_match = _check_good_match(good_match)
     state = _fitted_state(matcher)
+    cells = override_cells(state, overrides)
     row, pairs = matcher.pairs_for_participant(participant_id, state=state)
+    apply_overrides(pairs, cells)
     vt = state.vacancies
     scorer = matcher.scorer_
     scores = scorer.score(pairs.factors.T)
@@ -469,6 +520,7 @@ def next_steps(
     for change in _participant_changes(p):
         new = pair_arrays(change.side, v, skills=pairs.factors[0], languages=languages,
                           commute=_commute(matcher), n=n, employer_view=False)
+        apply_overrides(new, cells)
         new_scores = scorer.score(new.factors.T)
         opened = np.flatnonzero(new.passing & vt.alive & (new_scores >= threshold) & ~good)
         if len(opened) == 0:

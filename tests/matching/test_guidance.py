@@ -74,6 +74,36 @@ def test_one_german_level_short_of_a_cluster(market, warehouse, held):
     assert [s.kind for s in steps] == ["language"]  # nothing else opens anything here
 
 
+def test_overridden_vacancies_are_not_opened_again(market, warehouse, held):
+    # Six B1 vacancies; the coach overrode the language filter for two of them, which
+    # therefore already count as passing: the German step opens the other four.
+    vacancies = [make_vacancy(f"v-b1-{i}", skills=warehouse, languages=german("B1"))
+                 for i in range(6)]
+    matcher = market(vacancies, [make_participant(skills=held, languages=german("A2"))])
+    overrides = [("v-b1-0", "language_too_low"), ("v-b1-3", "language_too_low"),
+                 ("v-gone", "language_too_low")]  # a closed vacancy is ignored
+    steps = next_steps(matcher, "p1", overrides=overrides)
+    assert steps[0].text_de == "Deutsch A2 → B1: 4 weitere Stellen"
+    assert steps[0].vacancy_ids == ["v-b1-1", "v-b1-2", "v-b1-4", "v-b1-5"]
+    # An override of another filter changes nothing for the language step.
+    other = next_steps(matcher, "p1", overrides=[("v-b1-0", "hours_incompatible")])
+    assert other[0].additional == 6
+    with pytest.raises(InvalidInputError) as caught:
+        next_steps(matcher, "p1", overrides=[("v-b1-0", "not_consented")])
+    assert caught.value.field == "reason"
+
+
+def test_an_override_makes_the_vacancy_count_for_every_other_step(market, warehouse, held):
+    # A driver's vacancy 40 hours a week: the participant has no licence and works 30 hours.
+    vacancies = [make_vacancy("v-car", skills=warehouse, driving_licence_required="B",
+                              hours_per_week=40)]
+    participant = make_participant(skills=held, hours_max=30)
+    matcher = market(vacancies, [participant])
+    assert next_steps(matcher, "p1") == []  # each step alone leaves one filter failing
+    steps = next_steps(matcher, "p1", overrides=[("v-car", "driving_licence_missing")])
+    assert [(s.kind, s.additional, s.vacancy_ids) for s in steps] == [("hours", 1, ["v-car"])]
+
+
 def test_bike_licence_hours_and_commute_steps(market, warehouse, held):
     vacancies = [
         make_vacancy("v-near", skills=warehouse, postcode="33609"),
