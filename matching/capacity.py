@@ -17,10 +17,12 @@ A vacancy with one opening should not be sent to forty people at once. Two tools
     choice for at most its free openings and appears in a bounded number of plans.
 :func:`spread_matches` and :func:`spread_rankings`
     Rank as usual, but among near-equal matches prefer vacancies fewer participants are
-    already being sent to: each score is lowered by ``tolerance`` times the vacancy's
-    load share (:func:`exposure_penalty`: participants already sent per opening, relative
-    to the average load). A vacancy therefore moves above another only when its score is
-    at most ``tolerance`` lower.
+    already being sent to (:func:`spread_order`): each place of the list goes, among the
+    vacancies scoring at most ``tolerance`` below the best one not yet listed, to the one
+    with the lowest load (participants already sent per opening, :func:`vacancy_load`;
+    recorded ``proposed`` and ``applied`` outcomes count against the openings). A vacancy
+    is therefore never listed above, or instead of, one that scores more than
+    ``tolerance`` more.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
 from matching.errors import InvalidInputError, NotFittedError
-from matching.factors import OVERRIDABLE, reason_column
+from matching.guidance import apply_overrides, override_cells
 from matching.index import IndexState, check_limit
 from matching.ranking import top_k
 
@@ -49,15 +51,15 @@ __all__ = [
     "Alternative",
     "Assignment",
     "Plan",
-    "exposure_penalty",
-    "placement_plan",
+        "placement_plan",
     "spread_matches",
     "spread_order",
     "spread_rankings",
+    "vacancy_load",
 ]
 
 #: Scores within this distance count as near-equal when spreading exposure.
-DEFAULT_TOLERANCE: Final = 0.05
+DEFAULT_TOLERANCE: Final = 0.1
 #: Each participant competes in a plan for this many of their best feasible vacancies.
 DEFAULT_TOP_N: Final = 30
 #: Alternatives cover this many times the team per free opening (see placement_plan).
@@ -221,61 +223,75 @@ def _per_row(state: IndexState, counts: Mapping[str, int]) -> np.ndarray:
     return values
 
 
-def exposure_penalty(exposure: np.ndarray, openings: np.ndarray) -> np.ndarray:
-    """Share in [0, 1) by which exposure lowers a score: ``L / (L + mean L)``.
+def vacancy_load(sent: np.ndarray, openings: np.ndarray) -> np.ndarray:
+    """Participants already being sent to a vacancy per opening, ``sent / max(openings, 1)``.
 
-    ``L = e / c`` is a vacancy's load: participants already sent (``e``) per opening
-    (``c``, at least 1); ``mean L`` is the load of all vacancies together,
-    ``sum e / sum c``. A vacancy nobody is sent to gets 0, one at the average load 0.5,
-    and the share approaches 1 as a vacancy takes far more than its share. Being relative
-    to the average, the rule needs no tuning to the size of a market. All zeros when
-    nobody has been sent anywhere.
+    Recorded ``proposed`` and ``applied`` outcomes (and, in :func:`spread_rankings`, the
+    lists already handed out) count against the openings: a vacancy with two openings
+    and one person sent has load 0.5, one with one opening and three sent has load 3.
 
     Examples
     --------
-    >>> exposure_penalty(np.array([0, 1, 3, 4]), np.array([2, 1, 3, 2])).round(3).tolist()
-    [0.0, 0.5, 0.5, 0.667]
+    >>> vacancy_load(np.array([0, 1, 3, 4]), np.array([2, 1, 3, 2])).tolist()
+    [0.0, 1.0, 1.0, 2.0]
     """
-    e = np.asarray(exposure, dtype=np.float64)
-    c = np.maximum(np.asarray(openings, dtype=np.float64), 1.0)
-    total = e.sum()
-    if total <= 0:
-        return np.zeros(e.shape, dtype=np.float64)
-    load = e / c
-    return load / (load + total / c.sum())
+    e = np.asarray(sent, dtype=np.float64)
+    return e / np.maximum(np.asarray(openings, dtype=np.float64), 1.0)
 
 
-def _penalty(state: IndexState, sent: np.ndarray) -> np.ndarray:
-    """:func:`exposure_penalty` of every vacancy row, the average over live rows only."""
-    vt = state.vacancies
-    penalty = np.zeros(len(vt.block), dtype=np.float64)
-    alive = np.flatnonzero(vt.alive)
-    penalty[alive] = exposure_penalty(sent[alive], vt.block.openings[alive])
-    return penalty
+def _load(state: IndexState, sent: np.ndarray) -> np.ndarray:
+    """:func:`vacancy_load` of every vacancy row."""
+    return vacancy_load(sent, state.vacancies.block.openings)
 
 
 def spread_order(
     scores: np.ndarray,
     eligible: np.ndarray,
     ids: np.ndarray,
-    penalty: np.ndarray,
+    load: np.ndarray,
     *,
     limit: int,
     tolerance: float = DEFAULT_TOLERANCE,
 ) -> np.ndarray:
-    """Positions of the ``limit`` best eligible rows by ``score - tolerance * penalty``.
+    """Positions of ``limit`` eligible rows, preferring the less loaded among near-equals.
 
-    Ties break by id. With ``tolerance=0`` this is the plain ranking.
+    The list is filled one place at a time. The rows *near-equal* to the best row not yet
+    listed are those scoring at most ``tolerance`` below it; of these, the one with the
+    lowest ``load`` takes the place (ties: the higher score, then the id). A row is
+    therefore never listed above, or instead of, a row that scores more than
+    ``tolerance`` more. With equal loads (for instance nobody sent anywhere yet), and
+    with ``tolerance=0``, this is the plain ranking.
 
     Examples
     --------
-    >>> ids = np.array(["a", "b", "c"], dtype=object)
-    >>> s = np.array([0.80, 0.78, 0.60])
-    >>> spread_order(s, np.ones(3, bool), ids, np.array([0.9, 0.0, 0.0]), limit=3).tolist()
-    [1, 0, 2]
+    >>> ids = np.array(["a", "b", "c", "d"], dtype=object)
+    >>> s = np.array([0.80, 0.78, 0.77, 0.60])
+    >>> load = np.array([2.0, 1.0, 0.0, 0.0])
+    >>> spread_order(s, np.ones(4, bool), ids, load, limit=4, tolerance=0.05).tolist()
+    [2, 1, 0, 3]
     """
-    adjusted = np.asarray(scores, dtype=np.float64) - tolerance * np.asarray(penalty)
-    return top_k(adjusted, eligible, ids, limit)
+    scores = np.asarray(scores, dtype=np.float64)
+    plain = top_k(scores, eligible, ids, limit)
+    if tolerance <= 0 or len(plain) == 0:
+        return plain
+    # Every anchor (the best row not yet listed) scores at least the limit-th best, so
+    # only rows within the tolerance of that can be listed.
+    floor = float(scores[plain[-1]]) - tolerance
+    pool = np.flatnonzero(eligible & (scores >= floor))
+    order = np.lexsort((ids[pool].astype(str), -scores[pool]))
+    pool = pool[order]
+    pool_scores = scores[pool]
+    pool_load = np.asarray(load, dtype=np.float64)[pool]
+    free = np.ones(len(pool), dtype=bool)
+    chosen = []
+    for _ in range(len(plain)):
+        best = int(np.argmax(free))  # the pool is sorted: the first free row is the best
+        near = np.flatnonzero(free & (pool_scores >= pool_scores[best] - tolerance))
+        lowest = near[pool_load[near] == pool_load[near].min()]
+        pick = int(lowest[0])  # sorted by score, then id
+        chosen.append(pool[pick])
+        free[pick] = False
+    return np.asarray(chosen, dtype=np.int64)
 
 
 # ----------------------------------------------------------------------- spreading
@@ -301,7 +317,7 @@ def spread_matches(
     exposure : mapping of str to int
         Vacancy id → participants already being sent there (recorded ``proposed`` and
         ``applied`` outcomes, or lists already handed out); unknown ids are ignored.
-    tolerance : float, default 0.05
+    tolerance : float, default 0.1
         Largest score difference that spreading may overrule.
     overrides : iterable of (vacancy_id, reason)
         As for :meth:`Matcher.match_participant`.
@@ -326,14 +342,11 @@ def spread_matches(
     overrides = list(overrides)
     vt = state.vacancies
     _, pairs = matcher.pairs_for_participant(participant_id, state=state)
-    for identifier, reason in overrides:
-        row = vt.position.get(identifier)
-        if reason in OVERRIDABLE and row is not None:
-            pairs.reasons[reason_column(reason), row] = False
+    apply_overrides(pairs, override_cells(state, overrides))
     scores = matcher.scorer_.score(pairs.factors.T)
     eligible = pairs.passing & vt.alive
     ids = vt.block.ids
-    chosen = spread_order(scores, eligible, ids, _penalty(state, _per_row(state, counts)),
+    chosen = spread_order(scores, eligible, ids, _load(state, _per_row(state, counts)),
                           limit=limit, tolerance=tolerance)
     # Fetch the plain ranking down to the last chosen vacancy, so that every chosen one
     # comes with its explanation; the matcher ranks by the same scores and ties.
@@ -377,7 +390,7 @@ def spread_rankings(
         _, pairs = matcher.pairs_for_participant(pid, state=state)
         scores = matcher.scorer_.score(pairs.factors.T)
         eligible = pairs.passing & vt.alive
-        chosen = spread_order(scores, eligible, ids, _penalty(state, sent),
+        chosen = spread_order(scores, eligible, ids, _load(state, sent),
                               limit=limit, tolerance=tolerance)
         sent[chosen] += 1
         lists[pid] = [str(ids[v]) for v in chosen]
@@ -448,6 +461,7 @@ def placement_plan(
     already_sent: Mapping[str, int] | None = None,
     top_n: int = DEFAULT_TOP_N,
     offers_per_opening: int | None = None,
+    overrides: Mapping[str, Iterable[tuple[str, str]]] | None = None,
 ) -> Plan:
     """Assign participants to vacancies within their free openings, maximising total score.
 
@@ -478,6 +492,10 @@ def placement_plan(
         round. By default ``ceil(1.5 * participants / free openings)`` over the
         vacancies in play (at least 1): alternatives then cover the team with some slack
         however large it is relative to the market.
+    overrides : mapping of str to iterable of (vacancy_id, reason), optional
+        Participant id → the filters their coach overrode, as for
+        :meth:`Matcher.match_participant`: an overridden vacancy counts as passing that
+        filter for that participant. Unknown ids are ignored.
 
     Returns
     -------
@@ -486,8 +504,9 @@ def placement_plan(
     Raises
     ------
     InvalidInputError
-        A repeated participant id, or a bad ``alternatives``, ``top_n``,
-        ``offers_per_opening`` or ``already_sent`` value.
+        A repeated participant id, a bad ``alternatives``, ``top_n``,
+        ``offers_per_opening`` or ``already_sent`` value, or an override of a filter that
+        cannot be overridden.
     UnknownIdError
         A participant is not in the index.
     """
@@ -507,9 +526,12 @@ def placement_plan(
     ids = vt.block.ids
     free = np.maximum(vt.block.openings.astype(np.int64) - _per_row(state, sent), 0)
     free[~vt.alive] = 0
+    cells = {str(p): override_cells(state, o) for p, o in (overrides or {}).items()}
     lists: list[tuple[np.ndarray, np.ndarray]] = []
     for pid in pids:
         _, pairs = matcher.pairs_for_participant(pid, state=state)
+        if pid in cells:
+            apply_overrides(pairs, cells[pid])
         scores = matcher.scorer_.score(pairs.factors.T)
         chosen = top_k(scores, pairs.passing & vt.alive & (free > 0), ids, top_n)
         lists.append((chosen, scores[chosen].astype(np.float64)))

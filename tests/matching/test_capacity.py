@@ -12,10 +12,11 @@ from hypothesis import strategies as st
 
 from matching import InvalidInputError, Matcher, UnknownIdError
 from matching.capacity import (
-    exposure_penalty,
     placement_plan,
     spread_matches,
+    spread_order,
     spread_rankings,
+    vacancy_load,
 )
 from tests.matching.conftest import make_participant, make_vacancy
 
@@ -153,6 +154,26 @@ def test_two_openings_take_both(market, uri):
     assert plan.free_openings == {"v1": 0}
 
 
+def test_an_override_lets_the_plan_assign_that_vacancy(market, uri):
+    skills = [{"skill": uri(label), "essential": True} for label in WAREHOUSE]
+    matcher = market(
+        [make_vacancy("v-b2", skills=skills, openings=1, languages=[{"language": "de",
+                                                                    "level": "B2"}])],
+        [make_participant("p-a2", skills=[uri(label) for label in WAREHOUSE],
+                          languages=[{"language": "de", "level": "A2"}])],
+    )
+    assert placement_plan(matcher, ["p-a2"]).unassigned == ["p-a2"]
+    plan = placement_plan(matcher, ["p-a2"],
+                          overrides={"p-a2": [("v-b2", "language_too_low")]})
+    assert plan.assignments[0].vacancy_id == "v-b2"
+    assert plan.assigned == {"v-b2": 1} and plan.free_openings == {"v-b2": 0}
+    # An override of another participant, or of another filter, does not count.
+    assert placement_plan(matcher, ["p-a2"], overrides={"p-x": [("v-b2", "language_too_low")]}
+                          ).unassigned == ["p-a2"]
+    assert placement_plan(matcher, ["p-a2"], overrides={"p-a2": [("v-b2", "hours_incompatible")]}
+                          ).unassigned == ["p-a2"]
+
+
 @pytest.mark.parametrize(
     ("kwargs", "field"),
     [
@@ -260,8 +281,60 @@ def test_spread_rankings_with_zero_tolerance_are_the_plain_lists(crowded):
     assert largest(spread) <= largest(plain)
 
 
-def test_exposure_penalty_is_relative_to_the_average_load():
-    assert exposure_penalty(np.zeros(3), np.ones(3)).tolist() == [0.0, 0.0, 0.0]
-    penalty = exposure_penalty(np.array([2, 0, 1]), np.array([2, 1, 1]))
-    # Average load 3/4; v0 load 1 -> 1/(1+0.75); v2 load 1 -> same.
-    assert penalty.tolist() == pytest.approx([1 / 1.75, 0.0, 1 / 1.75])
+def test_load_counts_people_sent_per_opening():
+    assert vacancy_load(np.zeros(3), np.ones(3)).tolist() == [0.0, 0.0, 0.0]
+    assert vacancy_load(np.array([2, 0, 3]), np.array([2, 1, 0])).tolist() == [1.0, 0.0, 3.0]
+
+
+IDS = np.array(["a", "b", "c", "d", "e"], dtype=object)
+ALL = np.ones(5, dtype=bool)
+
+
+def test_spread_order_takes_the_least_loaded_of_the_near_equal():
+    scores = np.array([0.80, 0.79, 0.77, 0.74, 0.50])
+    # a is loaded; b and c are within 0.05 of it; d is 0.06 below a but within 0.05 of b.
+    load = np.array([3.0, 1.0, 0.0, 0.0, 0.0])
+    order = spread_order(scores, ALL, IDS, load, limit=5, tolerance=0.05)
+    # Place 1: best free a (0.80); near: a, b, c -> c (load 0).
+    # Place 2: best free a; near: a, b -> b (load 1 < 3).
+    # Place 3: best free a; near: a only (d is 0.06 below) -> a.
+    # Place 4: d (0.74); place 5: e (0.50, nothing near it is left).
+    assert order.tolist() == [2, 1, 0, 3, 4]
+
+
+def test_spread_order_without_load_or_tolerance_is_the_plain_ranking():
+    scores = np.array([0.50, 0.80, 0.80, 0.79, 0.10])
+    plain = [1, 2, 3, 0, 4]
+    assert spread_order(scores, ALL, IDS, np.zeros(5), limit=5, tolerance=0.2).tolist() == plain
+    loaded = np.array([0.0, 5.0, 0.0, 0.0, 0.0])
+    assert spread_order(scores, ALL, IDS, loaded, limit=5, tolerance=0.0).tolist() == plain
+    # Equal loads tie-break by score, then id; ineligible rows never appear.
+    eligible = ALL.copy()
+    eligible[2] = False
+    order = spread_order(scores, eligible, IDS, np.ones(5), limit=2, tolerance=0.3)
+    assert order.tolist() == [1, 3]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    scores=st.lists(st.floats(0, 1, allow_nan=False), min_size=1, max_size=12),
+    data=st.data(),
+    tolerance=st.floats(0, 0.5),
+    limit=st.integers(1, 12),
+)
+def test_spread_order_never_overrules_more_than_the_tolerance(scores, data, tolerance, limit):
+    n = len(scores)
+    s = np.array(scores)
+    load = np.array(data.draw(st.lists(st.integers(0, 5), min_size=n, max_size=n)), float)
+    eligible = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+    ids = np.array([f"v{i:02d}" for i in range(n)], dtype=object)
+    order = spread_order(s, eligible, ids, load, limit=limit, tolerance=tolerance)
+    plain = spread_order(s, eligible, ids, load, limit=limit, tolerance=0.0)
+    assert len(order) == len(plain) == min(limit, int(eligible.sum()))
+    assert len(set(order.tolist())) == len(order) and eligible[order].all()
+    listed = set(order.tolist())
+    for position, v in enumerate(order):
+        # Nothing left out, nor listed lower, scores more than the tolerance above v.
+        below_or_out = [u for u in np.flatnonzero(eligible)
+                        if u not in listed or order.tolist().index(u) > position]
+        assert all(s[u] <= s[v] + tolerance + 1e-12 for u in below_or_out)
