@@ -195,10 +195,10 @@ def save_model(
     if target.exists():
         raise ModelError(f"model {name!r} version {version!r} exists already at {target}; "
                          "versions are immutable, choose a new one")
-    root.mkdir(parents=True, exist_ok=True)
     temp = root / f"{_TEMP_PREFIX}{version}-{uuid.uuid4().hex[:8]}"
-    temp.mkdir()
     try:
+        root.mkdir(parents=True, exist_ok=True)
+        temp.mkdir()
         model_path = temp / MODEL_FILE
         with open(model_path, "wb") as handle:
             joblib.dump(saved, handle)

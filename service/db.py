@@ -4,11 +4,14 @@ The engine is built by :class:`Database` inside the app factory (never at import
 SQLite runs in WAL mode with a busy timeout, foreign keys on and ``BEGIN IMMEDIATE``
 transactions, so that concurrent writers wait for each other instead of failing with
 "database is locked"; PostgreSQL is reached through psycopg 3 with connect and statement
-timeouts, so that an unreachable database fails fast instead of hanging.
+timeouts, so that an unreachable database fails fast instead of hanging. A write that
+fails because the database's disk is full raises :class:`StorageFullError` (answered 503
+with ``Retry-After``).
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -21,9 +24,12 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.errors import ServiceUnavailableError
+
 __all__ = [
     "READ_ONLY",
     "Database",
+    "StorageFullError",
     "alembic_config",
     "make_engine",
     "read_connection",
@@ -47,6 +53,21 @@ def read_connection(session: Session) -> Connection:
     if session.in_transaction():
         return session.connection()
     return session.connection(execution_options=READ_ONLY)
+
+
+class StorageFullError(ServiceUnavailableError):
+    """The database could not write: its disk is full (SQLite ``SQLITE_FULL``, PostgreSQL
+    ``53100 disk_full``). The transaction is rolled back; nothing of it is stored."""
+
+
+def _raise_if_storage_full(context: Any) -> None:
+    original = context.original_exception
+    if (getattr(original, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+            or getattr(original, "sqlstate", None) == "53100"):  # fmt: skip
+        raise StorageFullError(
+            "Der Speicherplatz der Datenbank ist erschöpft; die Änderung wurde nicht "
+            "gespeichert. Bitte später erneut versuchen."
+        ) from original
 
 
 def _sqlite_path(url: str) -> Path | None:
@@ -98,6 +119,8 @@ def make_engine(url: str, *, timeout_seconds: float = 5.0) -> Engine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
+        event.listen(engine, "handle_error", _raise_if_storage_full)
+
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
             # Writers take the lock up front (a deferred transaction that reads and
@@ -112,7 +135,7 @@ def make_engine(url: str, *, timeout_seconds: float = 5.0) -> Engine:
     given = parsed.query.get("options", "")
     given = given if isinstance(given, str) else " ".join(given)
     options = f"{given} -c statement_timeout={statement_ms} -c lock_timeout={statement_ms}"
-    return create_engine(
+    engine = create_engine(
         url,
         connect_args={
             "connect_timeout": max(1, round(timeout_seconds)),
@@ -123,6 +146,8 @@ def make_engine(url: str, *, timeout_seconds: float = 5.0) -> Engine:
         max_overflow=16,
         pool_timeout=timeout_seconds,
     )
+    event.listen(engine, "handle_error", _raise_if_storage_full)
+    return engine
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["ROOT", "CuttableProxy", "ServiceProcess", "free_port"]
+__all__ = ["ROOT", "CuttableProxy", "ServiceProcess", "create_users", "free_port"]
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -185,3 +185,28 @@ class CuttableProxy:
             for s in (a, b):
                 with contextlib.suppress(OSError):
                     s.close()
+
+
+def create_users(url: str) -> dict[str, str]:
+    """Migrate the database at ``url`` and create an admin, a coach and an employer user
+    (of a new employer); return their tokens by role."""
+    from service.auth import create_user
+    from service.db import Database, upgrade_database
+    from service.models import Employer
+
+    database = Database(url, timeout_seconds=5)
+    try:
+        upgrade_database(database.engine)
+        tokens = {}
+        with database.session() as session:
+            employer = Employer(name="Firma Ausfall", postcode="33602")
+            session.add(employer)
+            session.commit()
+            for name, role, employer_id in (("admin", "admin", None), ("coach", "coach", None),
+                                            ("employer", "employer", employer.id)):  # fmt: skip
+                _, tokens[name] = create_user(
+                    session, name=name, role=role, employer_id=employer_id
+                )
+        return tokens
+    finally:
+        database.dispose()

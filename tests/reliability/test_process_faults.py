@@ -29,35 +29,12 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.reliability._server import CuttableProxy, ServiceProcess
+from tests.reliability._server import CuttableProxy, ServiceProcess, create_users
 from tests.service.conftest import participant_body, vacancy_body
 
 POSTGRES_ENV = "JOBMATCH_TEST_POSTGRES_URL"
 #: How soon the service must answer again after the database is back.
 RECOVERY_LIMIT_S = 5.0
-
-
-def _users(url: str) -> dict[str, str]:
-    from service.auth import create_user
-    from service.db import Database, upgrade_database
-    from service.models import Employer
-
-    database = Database(url, timeout_seconds=5)
-    try:
-        upgrade_database(database.engine)
-        tokens = {}
-        with database.session() as session:
-            employer = Employer(name="Firma Ausfall", postcode="33602")
-            session.add(employer)
-            session.commit()
-            for name, role, employer_id in (("admin", "admin", None), ("coach", "coach", None),
-                                            ("employer", "employer", employer.id)):  # fmt: skip
-                _, tokens[name] = create_user(
-                    session, name=name, role=role, employer_id=employer_id
-                )
-        return tokens
-    finally:
-        database.dispose()
 
 
 @pytest.fixture
@@ -110,7 +87,7 @@ def _status(client: httpx.Client, method: str, path: str, token: str, body: Any 
 def test_postgres_going_away_answers_503_and_recovers(
     postgres_database: Any, tmp_path: Path
 ) -> None:
-    tokens = _users(postgres_database.render_as_string(hide_password=False))
+    tokens = create_users(postgres_database.render_as_string(hide_password=False))
     proxy = CuttableProxy(postgres_database.host or "127.0.0.1", postgres_database.port or 5432)
     proxy.start()
     service = ServiceProcess(_through(proxy, postgres_database), tmp_path / "service.log",
@@ -170,7 +147,7 @@ DEADLINE_S = 3.0
 def test_postgres_slow_requests_time_out_and_liveness_stays_fast(
     postgres_database: Any, tmp_path: Path
 ) -> None:
-    tokens = _users(postgres_database.render_as_string(hide_password=False))
+    tokens = create_users(postgres_database.render_as_string(hide_password=False))
     proxy = CuttableProxy(postgres_database.host or "127.0.0.1", postgres_database.port or 5432)
     proxy.start()
     settings = {"JOBMATCH_REQUEST_TIMEOUT_SECONDS": "2",
@@ -266,7 +243,7 @@ def _down_at_start_then_back(service: ServiceProcess, token: str, back: Any) -> 
 
 
 def test_postgres_down_at_start_then_recovers(postgres_database: Any, tmp_path: Path) -> None:
-    tokens = _users(postgres_database.render_as_string(hide_password=False))
+    tokens = create_users(postgres_database.render_as_string(hide_password=False))
     proxy = CuttableProxy(postgres_database.host or "127.0.0.1", postgres_database.port or 5432)
     # Two workers: both find the database down, both migrate once it is back.
     service = ServiceProcess(_through(proxy, postgres_database), tmp_path / "service.log",
@@ -282,7 +259,7 @@ def test_sqlite_locked_at_start_then_recovers(tmp_path: Path) -> None:
     """Another process holds an exclusive lock on the SQLite file when the service starts."""
     path = tmp_path / "jobmatch.db"
     url = f"sqlite:///{path}"
-    tokens = _users(url)
+    tokens = create_users(url)
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("PRAGMA journal_mode=DELETE")  # in WAL mode readers would get through
     holder.execute("BEGIN EXCLUSIVE")
@@ -297,7 +274,7 @@ def test_sqlite_locked_at_start_then_recovers(tmp_path: Path) -> None:
 
 def _sqlite_service(tmp_path: Path) -> tuple[ServiceProcess, str, str]:
     url = f"sqlite:///{tmp_path / 'jobmatch.db'}"
-    tokens = _users(url)
+    tokens = create_users(url)
     service = ServiceProcess(url, tmp_path / "service.log")
     service.wait_live()
     return service, url, tokens["coach"]
