@@ -58,6 +58,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(services.start)
+        # The taxonomy's text index (seconds to build) before the first write needs it.
+        await run_in_threadpool(services.taxonomy.warm_up)
         yield
         if database is None:
             db.dispose()
