@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import exc as sa_exc
 
 from matching import CommuteModel, Geocoder, Matcher, Taxonomy
@@ -80,6 +81,11 @@ class Services:
                 "database unavailable at start (%s); retrying on demand", type(exc).__name__
             )
 
+    @property
+    def is_ready(self) -> bool:
+        """Whether :meth:`ensure_ready` has nothing left to do."""
+        return self._audit is not None and self.index.ready
+
     def ensure_ready(self) -> None:
         """Migrate, read the pseudonym secret and load the index, each once.
 
@@ -87,7 +93,7 @@ class Services:
         these short sessions must never wait for the request's). Raises the driver's
         error if the database is down.
         """
-        if self._audit is not None and self.index.ready:
+        if self.is_ready:
             return
         with self._lock:
             if not self._migrated:
@@ -116,10 +122,15 @@ class Services:
         return self._audit
 
 
-def get_services(request: Request) -> Services:
-    """Return the app's :class:`Services`, migrating the database first if still due."""
+async def get_services(request: Request) -> Services:
+    """Return the app's :class:`Services`, migrating the database first if still due.
+
+    Once ready (every request after the first) this does no I/O and stays on the event
+    loop; the migration and index load, when still due, run in the thread pool.
+    """
     services: Services = request.app.state.services
-    services.ensure_ready()
+    if not services.is_ready:
+        await run_in_threadpool(services.ensure_ready)
     return services
 
 

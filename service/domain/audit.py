@@ -96,7 +96,8 @@ def load_service_secret(session: Session, configured: str | None) -> bytes:
 
 
 def _hmac(key: bytes, text: str) -> str:
-    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:32]
+    # hmac.digest: the one-shot C implementation, same value as hmac.new(...).hexdigest()
+    return hmac.digest(key, text.encode(), "sha256").hex()[:32]
 
 
 _K = cast(Table, PseudonymKey.__table__)
@@ -134,6 +135,7 @@ _ADVANCE_HEAD = (
     .returning(_HEAD.c.seq, _HEAD.c.hash)
 )  # fmt: skip
 _SET_HEAD_HASH = update(_HEAD).where(_HEAD.c.id == 1).values(hash=bindparam("hash"))
+_INSERT_ENTRY = insert(cast(Table, AuditEntry.__table__))
 
 
 class AuditLog:
@@ -164,8 +166,12 @@ class AuditLog:
         model_version: str | None = None,
         payload: Mapping[str, Any] | None = None,
         at: dt.datetime | None = None,
+        pseudonyms: Mapping[int, str] | None = None,
     ) -> dict[str, Any]:
         """Append one entry in the session's transaction (the caller commits).
+
+        ``pseudonyms`` are those of ``participant_ids`` if the caller already has them
+        (from :func:`participant_pseudonyms` in the same transaction); read otherwise.
 
         Updating the head row takes the write lock on every database, so concurrent
         appends form one chain; it is done last, just before the insert, to hold the
@@ -177,7 +183,11 @@ class AuditLog:
         dict
             The entry's columns.
         """
-        pseudonyms = participant_pseudonyms(session, list(participant_ids))
+        ids = set(participant_ids)
+        if pseudonyms is None or not ids <= pseudonyms.keys():
+            pseudonyms = participant_pseudonyms(session, list(ids))
+        else:
+            pseudonyms = {i: pseudonyms[i] for i in ids}
         entry: dict[str, Any] = {
             "at": at or utcnow(),  # a replayed history gives its own times
             "actor": self.actor(actor_id),
@@ -190,7 +200,7 @@ class AuditLog:
         seq, prev = connection.execute(_ADVANCE_HEAD).one()
         entry["seq"], entry["prev_hash"] = seq, prev
         entry["hash"] = entry_hash(prev, entry)
-        connection.execute(insert(cast(Table, AuditEntry.__table__)), entry)
+        connection.execute(_INSERT_ENTRY, entry)
         connection.execute(_SET_HEAD_HASH, {"hash": entry["hash"]})
         return entry
 
