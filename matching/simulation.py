@@ -41,7 +41,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, Protocol
 
 import numpy as np
 import pandas as pd
@@ -62,6 +62,7 @@ __all__ = [
     "MONITORING_ATTRIBUTES",
     "NATIONALITY_SHARES",
     "SEX_SHARES",
+    "Market",
     "SimulatedOutcomes",
     "simulate_outcomes",
 ]
@@ -81,7 +82,9 @@ LEARNABLE_WEIGHTS: Final[Mapping[str, float]] = MappingProxyType(
 )
 
 SEX_SHARES: Final = {"female": 0.49, "male": 0.49, "diverse": 0.02}
-AGE_BAND_SHARES: Final = {"18-24": 0.15, "25-34": 0.30, "35-49": 0.35, "50+": 0.20}
+#: Age bands in the service's vocabulary (``MonitoringIn.age_band``).
+AGE_BAND_SHARES: Final = {"under_25": 0.15, "25_34": 0.30, "35_44": 0.20, "45_54": 0.18,
+                          "55_plus": 0.17}
 DISABILITY_SHARE: Final = 0.10
 #: Nationality group by the participant's native language(s): German only; another EU
 #: language (Polish, Romanian); German and another language (second generation); other.
@@ -94,6 +97,18 @@ NATIONALITY_SHARES: Final = {
 _EU_LANGUAGES: Final = frozenset({"pl", "ro", "bg", "hr", "it", "el", "es", "pt", "fr", "hu"})
 _BASE_LOGITS: Final = (-0.6, 0.4, -0.2, -0.4)  # propose, apply, interview, hire
 _PREFERENCES: Final = ("learnable", "none")
+
+
+class Market(Protocol):
+    """What the simulator reads from a market: a :class:`~matching.datasets.DemoMarket`,
+    or the participants (``participant_id, languages``) and vacancies (``vacancy_id,
+    employer_id``) a service database holds."""
+
+    @property
+    def participants(self) -> pd.DataFrame: ...
+
+    @property
+    def vacancies(self) -> pd.DataFrame: ...
 
 
 @dataclass(frozen=True)
@@ -289,7 +304,7 @@ def _funnel(
 
 
 def simulate_outcomes(
-    market: DemoMarket,
+    market: Market | DemoMarket,
     matcher: Matcher,
     *,
     preference: Literal["learnable", "none"] = "learnable",
@@ -308,8 +323,9 @@ def simulate_outcomes(
 
     Parameters
     ----------
-    market : DemoMarket
-        From :func:`matching.datasets.make_demo_market`.
+    market : DemoMarket or Market
+        From :func:`matching.datasets.make_demo_market`, or any object with the two
+        frames :class:`Market` names.
     matcher : Matcher
         Fitted on ``market``; its current scorer ranks the lists shown (the default
         scorer, as before any model is learned).
