@@ -10,6 +10,8 @@ from typing import Annotated, Any
 import typer
 
 from service.cli_export import export_app
+from service.cli_audit import audit_app
+from service.cli_retention import retention_app
 from service.plan_cli import plan
 from service.settings import Settings, get_settings
 
@@ -24,6 +26,8 @@ app.add_typer(taxonomy_app, name="taxonomy")
 models_app = typer.Typer(help="Scoring models: list, activate, back to the default.",
                          no_args_is_help=True)  # fmt: skip
 app.add_typer(models_app, name="models")
+app.add_typer(audit_app, name="audit")
+app.add_typer(retention_app, name="retention")
 app.add_typer(export_app, name="export")
 app.command("plan")(plan)
 
