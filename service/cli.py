@@ -9,8 +9,8 @@ from typing import Annotated, Any
 
 import typer
 
-from service.cli_export import export_app
 from service.cli_audit import audit_app
+from service.cli_export import export_app
 from service.cli_retention import retention_app
 from service.plan_cli import plan
 from service.settings import Settings, get_settings
