@@ -35,7 +35,9 @@ __all__ = [
     "already_sent",
     "participant_matches_spread",
     "participant_next_steps",
+    "participant_overrides",
     "plan_for_coach",
+    "team_overrides",
     "team_plan",
     "vacancy_insights",
 ]
@@ -55,8 +57,12 @@ _O = Outcome.__table__
 _PARTICIPANT_STATE = select(_P.c.coach_id, _P.c.active, _P.c.objects_to_profiling).where(
     _P.c.id == bindparam("id")
 )
-_OVERRIDES = select(Override.__table__.c.vacancy_id, Override.__table__.c.reason_code).where(
-    Override.__table__.c.participant_id == bindparam("id")
+_OV = Override.__table__
+_OVERRIDES = select(_OV.c.vacancy_id, _OV.c.reason_code).where(
+    _OV.c.participant_id == bindparam("id")
+)
+_TEAM_OVERRIDES = select(_OV.c.participant_id, _OV.c.vacancy_id, _OV.c.reason_code).where(
+    _OV.c.participant_id.in_(bindparam("ids", expanding=True))
 )
 _SENT = (
     select(_O.c.vacancy_id, func.count(func.distinct(_O.c.participant_id)))
@@ -83,6 +89,24 @@ def already_sent(session: Session) -> dict[str, int]:
     return {str(v): int(n) for v, n in session.connection().execute(_SENT)}
 
 
+def participant_overrides(session: Session, participant_id: int) -> list[tuple[str, str]]:
+    """The filters coaches overrode for one participant: (matcher vacancy id, reason)."""
+    rows = session.connection().execute(_OVERRIDES, {"id": participant_id})
+    return [(str(v), code) for v, code in rows]
+
+
+def team_overrides(
+    session: Session, participant_ids: list[int]
+) -> dict[str, list[tuple[str, str]]]:
+    """Overrides of many participants, keyed by the matcher's participant id."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    if not participant_ids:
+        return found
+    for p, v, code in session.connection().execute(_TEAM_OVERRIDES, {"ids": participant_ids}):
+        found.setdefault(str(p), []).append((str(v), code))
+    return found
+
+
 def _own_participant(session: Session, user: Principal, participant_id: int) -> Any:
     """The participant's state row if it is one of ``user``'s (a coach); else 404/409."""
     row = session.connection().execute(_PARTICIPANT_STATE, {"id": participant_id}).first()
@@ -101,6 +125,8 @@ def participant_next_steps(
 
     A participant who objects to profiling is not evaluated: the answer is an empty list
     with ``"profiled": false`` and a note saying why (the coach's page shows the note).
+    The coach's overrides apply: an overridden vacancy counts as passing that filter, so
+    no step claims to open it.
 
     Raises
     ------
@@ -114,11 +140,13 @@ def participant_next_steps(
     items: list[dict[str, Any]] = []
     model_version = None
     if profiled:
+        overrides = participant_overrides(session, participant_id)
         services.index.sync(session)
         session.rollback()  # no lock is held while scoring
         matcher = services.index.require()
         model_version = matcher.model_version
-        items = [s.to_dict() for s in next_steps(matcher, str(participant_id), limit=limit)]
+        found = next_steps(matcher, str(participant_id), limit=limit, overrides=overrides)
+        items = [s.to_dict() for s in found]
         for item in items:
             item["vacancy_ids"] = [int(v) for v in item["vacancy_ids"]]
     services.audit().append(
@@ -197,7 +225,8 @@ def plan_for_coach(
     No access check here (:func:`team_plan` does it; the command line acts as the
     operator). Participants who object to profiling are left out and listed under
     ``not_planned``. Openings already taken by recorded ``proposed`` or ``applied``
-    outcomes (:func:`already_sent`) are not offered again.
+    outcomes (:func:`already_sent`) are not offered again. Coaches' overrides apply: an
+    overridden vacancy counts as passing that filter for that participant.
 
     Returns
     -------
@@ -214,11 +243,13 @@ def plan_for_coach(
     team = [r.id for r in rows if not r.objects_to_profiling]
     objecting = [r.id for r in rows if r.objects_to_profiling]
     sent = already_sent(session)
+    overrides = team_overrides(session, team)
     services.index.sync(session)
     session.rollback()
     matcher = services.index.require()
     plan = placement_plan(
-        matcher, [str(p) for p in team], alternatives=alternatives, already_sent=sent
+        matcher, [str(p) for p in team], alternatives=alternatives, already_sent=sent,
+        overrides=overrides,
     ).to_dict()
     for a in plan["assignments"]:
         a["participant_id"] = int(a["participant_id"])
@@ -326,10 +357,7 @@ def participant_matches_spread(
         The participant is inactive.
     """
     row = _own_participant(session, user, participant_id)
-    connection = session.connection()
-    overrides = [
-        (str(v), code) for v, code in connection.execute(_OVERRIDES, {"id": participant_id})
-    ]
+    overrides = participant_overrides(session, participant_id)
     ranked = not row.objects_to_profiling
     sent = already_sent(session) if ranked else {}
     services.index.sync(session)

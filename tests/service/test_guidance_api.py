@@ -11,6 +11,7 @@ import typer
 from fastapi import Depends
 from typer.testing import CliRunner
 
+from matching.capacity import DEFAULT_TOLERANCE
 from service.app import create_app
 from service.auth import ROUTE_ROLES, Principal, Role, authorize
 from service.db import Database
@@ -78,6 +79,20 @@ def test_one_german_level_short_is_told_that_step_and_count(world: World) -> Non
     assert sorted(first["vacancy_ids"]) == sorted(b1)
     assert all(isinstance(v, int) for v in first["vacancy_ids"])
     assert all(item["additional"] < 4 for item in body["items"][1:])
+
+
+def _override(world: World, pid: int, vid: int, code: str = "language_too_low") -> None:
+    body = {"vacancy_id": vid, "reason_code": code, "reason": "Betrieb bietet Kurs an"}
+    world.ok("POST", f"/participants/{pid}/overrides", "coach1", json=body)
+
+
+def test_next_steps_count_an_overridden_vacancy_as_passing(world: World) -> None:
+    pid = world.participant(languages=[{"language": "de", "level": "A2"}])
+    b1 = [world.vacancy(languages=[{"language": "de", "level": "B1"}]) for _ in range(4)]
+    _override(world, pid, b1[0])
+    first = world.ok("GET", f"/participants/{pid}/next-steps", "coach1")["items"][0]
+    assert first["text_de"] == "Deutsch A2 → B1: 3 weitere Stellen"
+    assert sorted(first["vacancy_ids"]) == sorted(b1[1:])
 
 
 def test_next_steps_limit_and_audit(world: World, database: Database) -> None:
@@ -203,6 +218,18 @@ def test_plan_never_assigns_more_people_than_openings(world: World, database: Da
     assert len(body["unassigned"]) == 2
 
 
+def test_plan_applies_the_coachs_overrides(world: World) -> None:
+    pid = world.participant(languages=[{"language": "de", "level": "A2"}])
+    vid = world.vacancy(openings=1, languages=[{"language": "de", "level": "B2"}])
+    assert world.ok("GET", "/plans", "coach1")["unassigned"] == [pid]
+    _override(world, pid, vid, "hours_incompatible")  # not the filter that fails
+    assert world.ok("GET", "/plans", "coach1")["unassigned"] == [pid]
+    _override(world, pid, vid)
+    body = world.ok("GET", "/plans", "coach1")
+    assert body["unassigned"] == [] and body["assignments"][0]["vacancy_id"] == vid
+    assert body["assigned"] == {str(vid): 1}
+
+
 def test_plan_offers_alternatives_and_leaves_out_objections(world: World) -> None:
     team = [world.participant() for _ in range(2)]
     objecting = world.participant(objects_to_profiling=True)
@@ -271,11 +298,32 @@ def test_spread_prefers_the_vacancy_fewer_people_are_sent_to(world: World, app: 
     body = _spread(world, app, pid, limit=10)
     assert [i["vacancy_id"] for i in body["items"]] == [second, first]
     assert [i["rank"] for i in body["items"]] == [1, 2]
-    assert body["spread"] == {"applied": True, "tolerance": 0.05}
+    assert body["spread"] == {"applied": True, "tolerance": DEFAULT_TOLERANCE}
     assert {i["vacancy_id"]: i["score"] for i in body["items"]} == {
         i["vacancy_id"]: i["score"] for i in plain["items"]
     }
     assert _spread(world, app, pid, limit=10, tolerance=0.0)["items"][0]["vacancy_id"] == first
+
+
+def test_spread_counts_people_sent_per_opening(world: World, app: Any) -> None:
+    pid = world.participant()
+    large, small = world.vacancy(openings=3), world.vacancy(openings=1)
+    plain = [i["vacancy_id"] for i in world.ok("GET", f"/participants/{pid}/matches",
+                                                "coach1")["items"]]  # fmt: skip
+    assert plain == [large, small]
+    # Two sent to the vacancy with three openings (load 2/3), one to the one with one
+    # opening (load 1): the larger vacancy still has room and stays first.
+    for _ in range(2):
+        _outcome(world, world.participant(), large, "applied")
+    _outcome(world, world.participant(), small, "proposed")
+    assert [i["vacancy_id"] for i in _spread(world, app, pid, limit=10)["items"]] == plain
+    # A third: the larger one is full (load 1) as well, a tie goes to the score ...
+    _outcome(world, world.participant(), large, "proposed")
+    assert [i["vacancy_id"] for i in _spread(world, app, pid, limit=10)["items"]] == plain
+    # ... and a fourth puts it over its openings (load 4/3): the smaller one comes first.
+    _outcome(world, world.participant(), large, "proposed")
+    assert [i["vacancy_id"] for i in _spread(world, app, pid, limit=10)["items"]] == [
+        small, large]  # fmt: skip
 
 
 def test_spread_over_http(world: World) -> None:
