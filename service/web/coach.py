@@ -17,6 +17,7 @@ from service.auth import DbSession, Role
 from service.context import Svc
 from service.domain.access import participant_for
 from service.domain.consent import consent_history, record_approval, record_consent
+from service.domain.guidance import participant_next_steps
 from service.domain.outcomes import create_outcome
 from service.domain.overrides import create_override, list_overrides
 from service.domain.participants import (
@@ -51,6 +52,8 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 CoachUser = Annotated[WebUser, require_role(Role.COACH)]
 PAGE_SIZE: Final = 50
+#: Next steps shown on a participant's page.
+STEPS_SHOWN: Final = 5
 
 
 def _back(request: Request, participant_id: int, done: str, anchor: str = "") -> Response:
@@ -253,7 +256,8 @@ def participant_page(
     services: Svc,
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> Response:
-    """A participant: profile, decisions, ranked vacancies with reasons, what was left out."""
+    """A participant: profile, decisions, ranked vacancies with reasons, the next steps that
+    would open the most vacancies, what was left out."""
     p = participant_for(session, user.principal, participant_id)
     view = participant_view(p)
     releases = {
@@ -274,21 +278,28 @@ def participant_page(
     overrides = list_overrides(session, user.principal, participant_id)["items"]
     consents = consent_history(session, participant_id)
     matches: dict[str, Any] | None = None
+    steps: dict[str, Any] | None = None
     groups: list[dict[str, Any]] = []
     if view["active"]:
         matches = participant_matches(
             session, services, user.principal, participant_id, limit=limit
         )
         groups = _excluded_groups(matches)
+        steps = participant_next_steps(
+            session, services, user.principal, participant_id, limit=STEPS_SHOWN
+        )
     ids = []
     if matches is not None:
         ids = [i["vacancy_id"] for i in matches["items"]]
         ids += [e["vacancy_id"] for e in matches["excluded"]]
+    if steps is not None:
+        ids += [v for step in steps["items"] for v in step["vacancy_ids"]]
     ids += [o["vacancy_id"] for o in overrides]
     context = {
         "title": view["name"],
         "p": view,
         "matches": matches,
+        "steps": steps,
         "groups": groups,
         "vacancies": _vacancy_facts(session, sorted(set(ids))),
         "releases": releases,

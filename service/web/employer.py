@@ -14,6 +14,7 @@ from service.auth import DbSession, Role
 from service.context import Services, Svc
 from service.domain.access import vacancy_for, vacancy_owned_by
 from service.domain.employers import get_employer
+from service.domain.guidance import vacancy_insights
 from service.domain.outcomes import create_outcome
 from service.domain.recommendations import vacancy_candidates
 from service.domain.releases import list_releases
@@ -193,13 +194,17 @@ def vacancy_page(
     services: Svc,
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> Response:
-    """A vacancy and its shortlist of consenting candidates (pseudonymous until released)."""
+    """A vacancy, its shortlist of consenting candidates (pseudonymous until released) and
+    which relaxed requirement would let the most further candidates fit (counts under 5
+    shown as "weniger als 5")."""
     view = vacancy_view(vacancy_for(session, user.principal, vacancy_id))
-    shortlist = None
+    shortlist = insights = None
     if view["status"] == "open":
         shortlist = vacancy_candidates(session, services, user.principal, vacancy_id,
                                        limit=limit)  # fmt: skip
-    context = {"title": view["title"], "v": view, "shortlist": shortlist, "limit": limit}
+        insights = vacancy_insights(session, services, user.principal, vacancy_id)
+    context = {"title": view["title"], "v": view, "shortlist": shortlist,
+               "insights": insights, "limit": limit}  # fmt: skip
     return render(request, "vacancy.html", context, user=user)
 
 

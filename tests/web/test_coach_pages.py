@@ -392,3 +392,55 @@ def test_skill_suggestions_put_german_labels_first(world: World) -> None:
     assert skills and skills[0]["essential"] is True
     assert client.get("/web/suggest/skills", params={"q": " "}).json() == {"items": []}
     assert world.anonymous().get("/web/suggest/skills?q=Stap").url.path == "/web/signin"
+
+
+def _section(page: str, anchor: str) -> str:
+    """The HTML of one ``<section id=anchor>`` of a page."""
+    start = page.index(f'<section id="{anchor}"')
+    return page[start : page.index("</section>", start)]
+
+
+def test_the_next_steps_say_the_step_the_count_and_the_vacancies(world: World) -> None:
+    pid = world.participant("coach1", languages=[{"language": "de", "level": "A2"}])
+    b1 = [world.vacancy(title=f"Verkauf B1 Nr. {i}", languages=[{"language": "de", "level": "B1"}])
+          for i in range(6)]  # fmt: skip
+    world.vacancy(title="Verkauf A2")  # already a good match: opened by nothing
+    client = world.browser("coach1")
+    page = client.get(f"/web/coach/participants/{pid}").text
+    steps = _section(page, "next-steps")
+    assert "<h2" in steps and "Nächste Schritte" in steps
+    first = steps.partition("</article>")[0]
+    assert "Deutsch A2 → B1: 6 weitere Stellen" in first
+    assert "Die 5 am besten passenden davon:" in first  # five of the six are listed
+    assert first.count("<li>") == 5
+    assert all(f"Verkauf B1 Nr. {i}" in steps for i in range(5))
+    assert "Verkauf A2" not in steps and "Bäckerei Sonnenschein" in first
+    # An override of one of them: that vacancy passes already, the step opens five.
+    response = client.post(
+        f"/web/coach/participants/{pid}/overrides",
+        data={"csrf_token": csrf_of(page), "vacancy_id": b1[0],
+              "reason_code": "language_too_low", "reason": "Betrieb bietet Sprachkurs"},
+    )  # fmt: skip
+    assert response.status_code == 200
+    steps = _section(response.text, "next-steps")
+    assert "Deutsch A2 → B1: 5 weitere Stellen" in steps and "Diese Stellen:" in steps
+    assert "Verkauf B1 Nr. 0" not in steps
+    entries = world.api("GET", "/audit?action=next_steps", "admin")["items"]
+    assert entries and entries[-1]["payload"]["items"][0]["additional"] == 5
+
+
+def test_next_steps_without_profiling_or_without_any_step(world: World) -> None:
+    objecting = world.participant("coach1", objects_to_profiling=True,
+                                  languages=[{"language": "de", "level": "A2"}])  # fmt: skip
+    world.vacancy(languages=[{"language": "de", "level": "B1"}])
+    client = world.browser("coach1")
+    steps = _section(client.get(f"/web/coach/participants/{objecting}").text, "next-steps")
+    assert "der Profilbildung widersprochen" in steps and "<article" not in steps
+    # C2 German, every mode, a licence, full-time hours: nothing left to open.
+    settled = world.participant(
+        "coach1", languages=[{"language": "de", "level": "C2"}], max_commute_minutes=75,
+        mobility={"modes": ["walk", "transit", "bike", "car"], "driving_licence": ["B"]},
+        hours_per_week={"min": 20, "max": 40},
+    )  # fmt: skip
+    steps = _section(client.get(f"/web/coach/participants/{settled}").text, "next-steps")
+    assert "Keine einzelne Veränderung würde weitere gut passende Stellen öffnen." in steps

@@ -194,3 +194,29 @@ def test_editing_keeps_other_languages_and_coordinates(world: World) -> None:
         {"language": "en", "level": "A2"},
     ]
     assert stored["location"]["lat"] == 52.02 and stored["location"]["lon"] == 8.53
+
+
+def test_the_vacancy_page_names_the_requirement_that_shuts_most_out(world: World) -> None:
+    vid = world.vacancy("employer1", driving_licence_required="B")
+    for _ in range(6):
+        world.shortlistable(world.participant("coach1"))  # none holds a licence
+    world.shortlistable(world.participant("coach1", mobility={
+        "modes": ["walk", "car"], "driving_licence": ["B"]}))  # fmt: skip
+    world.participant("coach1")  # no consent: never counted
+    page = world.browser("employer1").get(f"/web/employer/vacancies/{vid}").text
+    start = page.index('<section id="insights"')
+    insights = page[start : page.index("</section>", start)]
+    assert "Welche Anforderung hält Kandidat:innen ab?" in insights
+    rows = re.findall(r'<tr class="(\w+)"><td>([^<]+)</td><td>([^<]+)</td></tr>', insights)
+    assert rows[0] == ("shown", "Kein Führerschein erforderlich", "6")
+    masked = [r for r in rows[1:] if r[0] == "masked"]
+    assert masked and all(r[2] == "weniger als 5" for r in masked)
+    assert all(r[0] == "masked" for r in rows[1:])
+    assert "Zahlen unter 5 zeigen wir als „weniger als 5“" in insights
+
+
+def test_a_closed_vacancy_has_no_insights(world: World) -> None:
+    vid = world.vacancy("employer1")
+    world.api("PATCH", f"/vacancies/{vid}", "employer1", json={"status": "closed"})
+    page = world.browser("employer1").get(f"/web/employer/vacancies/{vid}")
+    assert page.status_code == 200 and 'id="insights"' not in page.text
