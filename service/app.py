@@ -117,7 +117,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(web_router)
     app.add_middleware(RequestTimeoutMiddleware, timeout_seconds=settings.request_deadline_seconds,
                        retry_after_seconds=RETRY_AFTER_SECONDS)  # fmt: skip
-    if settings.rate_limit_per_second is not None:
+    if settings.rate_limit_per_second > 0:
         # Added before RequestMiddleware, so the access log and metrics count the 429s.
         app.add_middleware(
             RateLimitMiddleware,

@@ -1,10 +1,10 @@
 """Per-user rate limits and a slow-down of failed sign-ins, as one ASGI middleware.
 
-:class:`RateLimitMiddleware` keeps a token bucket per caller: per bearer token (that is,
-per user; keyed by the token's SHA-256, the plain token is never stored) and, for
-requests without a token, per client address. A caller whose bucket is empty gets
-``429`` with ``Retry-After`` (whole seconds until one request is allowed again) and the
-service's error body ``{"error": "rate_limited", "detail": ...}``.
+:class:`RateLimitMiddleware` keeps a token bucket per caller: per bearer token or the
+pages' session cookie (that is, per user; keyed by the token's SHA-256, the plain token
+is never stored) and, for requests with neither, per client address. A caller whose
+bucket is empty gets ``429`` with ``Retry-After`` (whole seconds until one request is
+allowed again) and the service's error body ``{"error": "rate_limited", "detail": ...}``.
 
 Failed authentications (answers ``401``) are slowed down per client address: the
 ``n``-th failure within ``failure_window_seconds`` is answered only after
@@ -18,12 +18,8 @@ The state lives in the memory of one worker process, bounded by ``max_keys`` ent
 per table (least recently used entries are dropped); with ``N`` workers a user may get
 up to ``N`` times the configured rate.
 
-Adding it to the app (in :func:`service.app.create_app`, *before* the
-``RequestMiddleware`` line, so that the access log and the metrics count the 429s)::
-
-    from service.ratelimit import RateLimitMiddleware
-
-    app.add_middleware(RateLimitMiddleware, requests_per_second=20.0, burst=40)
+:func:`service.app.create_app` adds it (before the ``RequestMiddleware``, so that the
+access log and the metrics count the 429s) unless ``JOBMATCH_RATE_LIMIT_PER_SECOND`` is 0.
 """
 
 from __future__ import annotations
@@ -37,6 +33,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["DEFAULT_EXEMPT_PATHS", "RateLimitMiddleware", "TokenBucket"]
@@ -107,7 +104,8 @@ class _Lru(OrderedDict[str, object]):
             self.popitem(last=False)
 
 
-def _bearer_token(scope: Scope) -> str | None:
+def _bearer_token(scope: Scope, session_cookie: str | None = None) -> str | None:
+    cookie_header = None
     for name, value in scope.get("headers") or ():
         if name == b"authorization":
             scheme, _, token = value.decode("latin-1").partition(" ")
@@ -115,6 +113,11 @@ def _bearer_token(scope: Scope) -> str | None:
             if scheme.lower() == "bearer" and token:
                 return token
             return None
+        if name == b"cookie":
+            cookie_header = value
+    if session_cookie and cookie_header is not None:
+        found = cookie_parser(cookie_header.decode("latin-1")).get(session_cookie)
+        return found or None
     return None
 
 
@@ -147,6 +150,9 @@ class RateLimitMiddleware:
         Largest number of callers remembered per table.
     exempt_paths : iterable of str, default=DEFAULT_EXEMPT_PATHS
         Paths that are never limited.
+    session_cookie : str or None, default="jobmatch_session"
+        Cookie that holds a user's token (the pages); a request with it and without a
+        bearer token counts for that user rather than for its client address.
     clock : callable, default=time.monotonic
         Returns the current time in seconds (tests pass a fake clock).
     sleep : callable, default=asyncio.sleep
@@ -171,6 +177,7 @@ class RateLimitMiddleware:
         failure_window_seconds: float = 300.0,
         max_keys: int = 100_000,
         exempt_paths: Iterable[str] = DEFAULT_EXEMPT_PATHS,
+        session_cookie: str | None = "jobmatch_session",
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -194,6 +201,7 @@ class RateLimitMiddleware:
         self.failure_lockout = int(failure_lockout)
         self.failure_window = float(failure_window_seconds)
         self.exempt_paths = frozenset(exempt_paths)
+        self.session_cookie = session_cookie
         self._clock = clock
         self._sleep = sleep
         self._buckets = _Lru(max_keys)
@@ -228,7 +236,7 @@ class RateLimitMiddleware:
             return
         now = self._clock()
         client = _client(scope)
-        token = _bearer_token(scope)
+        token = _bearer_token(scope, self.session_cookie)
         token_key = hashlib.sha256(token.encode()).hexdigest() if token else None
         failures = self._recent_failures(client, now)
         if (

@@ -43,9 +43,12 @@ class Settings(BaseSettings):
     request_deadline_seconds : float
         A request that has not begun its answer after this long is answered 504 with
         ``Retry-After`` (:mod:`service.timeouts`); ``/health/live`` has no deadline.
-    rate_limit_per_second : float or None
-        Requests per second each user (bearer token) may make per worker process, with
-        failed sign-ins slowed down (:mod:`service.ratelimit`); None switches it off.
+    rate_limit_per_second : float
+        Requests per second each user (bearer token or session cookie; the client
+        address without either) may make per worker process, with failed sign-ins
+        slowed down (:mod:`service.ratelimit`); 0 switches both off. The default, 50 per
+        second with bursts of 100, is far above what a person at the pages or a script
+        for one caseload sends (a few per second), and stops a runaway client.
     rate_limit_burst : int
         How many requests a user may make at once before the rate applies.
     retention_days : int
@@ -68,8 +71,8 @@ class Settings(BaseSettings):
     pseudonym_secret: SecretStr | None = None
     request_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
     request_deadline_seconds: float = Field(default=10.0, gt=0, le=600)
-    rate_limit_per_second: float | None = Field(default=None, gt=0)
-    rate_limit_burst: int = Field(default=40, ge=1)
+    rate_limit_per_second: float = Field(default=50.0, ge=0)
+    rate_limit_burst: int = Field(default=100, ge=1)
     retention_days: int = Field(default=365, ge=1)
     audit_retention_days: int | None = Field(default=None, ge=183)
     host: str = "127.0.0.1"

@@ -133,6 +133,31 @@ def test_lockout_after_many_failures_spares_known_good_tokens() -> None:
     assert _get(client, "guess-100").status_code == 401
 
 
+def test_the_session_cookie_counts_for_its_user() -> None:
+    clock = FakeClock()
+    client = _client(clock, requests_per_second=1.0, burst=1)
+    client.cookies.set("jobmatch_session", "cookie-alice")
+    assert client.get("/data").status_code == 401  # the page's own check is not ours
+    assert client.get("/data").status_code == 429
+    client.cookies.set("jobmatch_session", "cookie-bob")
+    assert client.get("/data").status_code == 401  # another user, another bucket
+
+
+def test_on_by_default_and_off_with_zero(tmp_path: Any) -> None:
+    from service.app import create_app
+    from service.settings import Settings
+
+    def limited(settings: Any) -> bool:
+        app = create_app(settings)
+        return any(m.cls is RateLimitMiddleware for m in app.user_middleware)
+
+    url = f"sqlite:///{tmp_path / 'jobmatch.db'}"
+    defaults = Settings(database_url=url)
+    assert (defaults.rate_limit_per_second, defaults.rate_limit_burst) == (50.0, 100)
+    assert limited(defaults)
+    assert not limited(Settings(database_url=url, rate_limit_per_second=0))
+
+
 def test_requests_without_token_share_the_address_bucket() -> None:
     clock = FakeClock()
     client = _client(clock, requests_per_second=1.0, burst=2, failure_delay_base=0.0,
@@ -176,7 +201,7 @@ def test_wired_into_the_real_app(tmp_path: Any) -> None:
     with database.session() as session:
         _, token = create_user(session, name="coach-rl", role="coach")
     clock = FakeClock()
-    app = create_app(Settings(database_url=url), database=database)
+    app = create_app(Settings(database_url=url, rate_limit_per_second=0), database=database)
     app.add_middleware(RateLimitMiddleware, requests_per_second=1.0, burst=3, clock=clock,
                        sleep=clock.sleep)  # fmt: skip
     try:

@@ -95,8 +95,13 @@ class World:
 
 @pytest.fixture(scope="session")
 def shared_app(shared_database: Database) -> Any:
-    """One application per engine (building a FastAPI app takes a while)."""
-    settings = Settings(database_url=shared_database.url, request_timeout_seconds=3)
+    """One application per engine (building a FastAPI app takes a while).
+
+    Without the rate limiter: its state would outlive each test, and the many refused
+    sign-ins of the authorisation tests would lock out the next tests' new tokens (it is
+    tested on its own in ``tests/reliability/test_ratelimit.py``)."""
+    settings = Settings(database_url=shared_database.url, request_timeout_seconds=3,
+                        rate_limit_per_second=0)  # fmt: skip
     return create_app(settings, database=shared_database)
 
 
