@@ -14,7 +14,7 @@ import pandas as pd
 from matching.factors import PROXIMITY, PairArrays, proximity
 from matching.features import OCCUPATION_BASIS
 from matching.index import IndexState
-from matching.language import REACHABLE, assess, level_name
+from matching.language import REACHABLE, assess_one, level_name
 from matching.schema import MODES, Reason
 from matching.taxonomy import Taxonomy
 
@@ -147,9 +147,9 @@ def explain_pair(
         expected = int(pb.lang_expected[language][p_row]) if language in pb.lang_expected else 0
         by = (pb.lang_expected_by[language][p_row] if language in pb.lang_expected_by
               else np.datetime64("NaT"))
-        status, gap = assess(level, need, expected, by, vb.start_date[v_row])
-        status_name = ("meets" if int(status) == 0 else
-                       "reachable" if int(status) == REACHABLE else "gap")
+        status, gap = assess_one(level, need, expected, by, vb.start_date[v_row])
+        status_name = ("meets" if status == 0 else
+                       "reachable" if status == REACHABLE else "gap")
         languages.append({
             "language": language,
             "required": level_name(need),

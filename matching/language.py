@@ -36,6 +36,7 @@ __all__ = [
     "REACHABLE",
     "REACHABLE_MARGIN",
     "assess",
+    "assess_one",
     "level_name",
     "margin",
     "parse_languages",
@@ -186,6 +187,41 @@ def assess(
     gap = np.maximum(shortfall, 0).astype(np.int8)
     status, gap = np.broadcast_arrays(status, gap)
     return np.array(status), np.array(gap)
+
+
+_NAT: Final = np.datetime64("NaT", "D")
+
+
+def _date_one(value: Any) -> np.datetime64:
+    if value is None:
+        return _NAT
+    return np.datetime64(value, "D")
+
+
+def assess_one(
+    level: int, required: int, expected_level: int, expected_by: Any, start_date: Any
+) -> tuple[int, int]:
+    """:func:`assess` of one pair, in plain Python (explanations of a top-k list).
+
+    Same rule and same values as ``assess`` on scalars, without NumPy's per-call cost.
+
+    Examples
+    --------
+    >>> assess_one(3, 4, 4, np.datetime64("2026-03-01"), np.datetime64("2026-04-01"))
+    (1, 1)
+    >>> assess_one(2, 4, 4, None, None), assess_one(5, 4, 5, None, None)
+    ((2, 2), (0, 0))
+    """
+    shortfall = int(required) - int(level)
+    if shortfall <= 0:
+        return MEETS, 0
+    if (
+        shortfall == 1
+        and int(expected_level) >= int(required)
+        and bool(_date_one(expected_by) <= _date_one(start_date))  # NaT compares False
+    ):
+        return REACHABLE, 1
+    return GAP, shortfall
 
 
 def margin(level: Any, required: Any, *, reachable: Any = None) -> np.ndarray:

@@ -8,7 +8,7 @@ policy (:data:`service.auth.ROUTE_ROLES`) has already checked the role.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from service.auth import Principal, Role
@@ -17,6 +17,7 @@ from service.models import Employer, Participant, User, Vacancy
 
 __all__ = [
     "coach_by_id",
+    "readable_vacancy_employer",
     "employer_for",
     "participant_for",
     "vacancy_for",
@@ -56,6 +57,30 @@ def vacancy_for(session: Session, user: Principal, vacancy_id: int) -> Vacancy:
     ):
         raise NotFoundError(f"Stelle {vacancy_id} nicht gefunden")
     return vacancy
+
+
+_V = Vacancy.__table__
+_VACANCY_EMPLOYER = select(_V.c.employer_id).where(_V.c.id == bindparam("id"))
+
+
+def readable_vacancy_employer(connection: Connection, user: Principal, vacancy_id: int) -> int:
+    """Return the employer id of the vacancy if ``user`` may read it (as :func:`vacancy_for`).
+
+    One prepared query, no ORM object: for the hot ``candidates`` route.
+
+    Raises
+    ------
+    NotFoundError
+        Missing, or another employer's.
+    """
+    employer_id = connection.execute(_VACANCY_EMPLOYER, {"id": vacancy_id}).scalar()
+    if (
+        employer_id is None
+        or (user.role is Role.EMPLOYER and employer_id != user.employer_id)
+        or user.role is Role.ANALYST
+    ):
+        raise NotFoundError(f"Stelle {vacancy_id} nicht gefunden")
+    return int(employer_id)
 
 
 def vacancy_owned_by(session: Session, user: Principal, vacancy_id: int) -> Vacancy:

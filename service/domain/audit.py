@@ -42,8 +42,20 @@ GENESIS_HASH = "0" * 64
 _SECRET_NAME = "pseudonym_secret"
 
 
+_PLAIN = (str, int, bool, type(None))
+
+
 def jsonable(value: Any) -> Any:
     """Return ``value`` with NumPy scalars, NaN and tuples made JSON-safe."""
+    kind = type(value)
+    if kind in _PLAIN:  # the common cases first, by exact type (no isinstance chain)
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if kind is dict:
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if kind is list:
+        return [jsonable(v) for v in value]
     if isinstance(value, Mapping):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | np.ndarray):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from service.db_helpers import insert_ignore
@@ -17,6 +17,13 @@ from service.errors import NotFoundError
 from service.models import CandidateRef
 
 __all__ = ["candidate_refs", "participant_by_ref"]
+
+
+_C = CandidateRef.__table__
+_REFS = select(_C.c.participant_id, _C.c.ref).where(
+    _C.c.employer_id == bindparam("employer_id"),
+    _C.c.participant_id.in_(bindparam("ids", expanding=True)),
+)
 
 
 def candidate_refs(
@@ -27,17 +34,8 @@ def candidate_refs(
     if not ids:
         return {}
 
-    def known() -> dict[int, str]:
-        return dict(
-            session.execute(
-                select(CandidateRef.participant_id, CandidateRef.ref).where(
-                    CandidateRef.employer_id == employer_id,
-                    CandidateRef.participant_id.in_(ids),
-                )
-            ).all()
-        )
-
-    refs = known()
+    connection = session.connection()
+    refs = dict(connection.execute(_REFS, {"employer_id": employer_id, "ids": ids}).all())
     missing = [i for i in ids if i not in refs]
     if missing:
         insert_ignore(
@@ -48,7 +46,9 @@ def candidate_refs(
                 for i in missing
             ],
         )
-        refs = known()
+        refs.update(
+            connection.execute(_REFS, {"employer_id": employer_id, "ids": missing}).all()
+        )
     return refs
 
 

@@ -7,15 +7,15 @@ returned with their factor values, under pseudonyms.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from service.auth import Principal, Role
 from service.context import Services
 from service.db import read_connection
-from service.domain.access import vacancy_for
+from service.domain.access import readable_vacancy_employer
 from service.domain.audit import participant_pseudonyms
 from service.domain.candidates import candidate_refs
 from service.errors import ConflictError, NotFoundError
@@ -23,12 +23,34 @@ from service.models import Override, Participant, Release
 
 __all__ = ["COACH_VIEW_NOTE", "participant_matches", "vacancy_candidates"]
 
-_P = Participant.__table__
+# Prepared statements (compiled once, cached by SQLAlchemy): the hot routes build none.
+_P = cast(Table, Participant.__table__)
+_O = cast(Table, Override.__table__)
+_R = cast(Table, Release.__table__)
 _PARTICIPANT_STATE = select(_P.c.coach_id, _P.c.active, _P.c.objects_to_profiling).where(
     _P.c.id == bindparam("id")
 )
-_OVERRIDES = select(Override.__table__.c.vacancy_id, Override.__table__.c.reason_code).where(
-    Override.__table__.c.participant_id == bindparam("id")
+_OVERRIDES = select(_O.c.vacancy_id, _O.c.reason_code).where(
+    _O.c.participant_id == bindparam("id")
+)
+_VACANCY_OVERRIDES = select(_O.c.participant_id, _O.c.reason_code).where(
+    _O.c.vacancy_id == bindparam("id")
+)
+_COACH_SCOPE = select(_P.c.id).where(
+    _P.c.coach_id == bindparam("coach_id"),
+    _P.c.active.is_(True),
+    _P.c.objects_to_profiling.is_(False),
+)
+_NAMES = select(_P.c.id, _P.c.name).where(_P.c.id.in_(bindparam("ids", expanding=True)))
+# Released to this employer and still consenting: only these show name and contact.
+_RELEASED = (
+    select(_P.c.id, _P.c.name, _P.c.contact)
+    .join(_R, _R.c.participant_id == _P.c.id)
+    .where(
+        _R.c.employer_id == bindparam("employer_id"),
+        _P.c.id.in_(bindparam("ids", expanding=True)),
+        _P.c.consent_given.is_(True),
+    )
 )
 
 COACH_VIEW_NOTE = (
@@ -111,84 +133,62 @@ def vacancy_candidates(
     candidate to it. A coach sees only their own participants, without the consent
     filter, and is told so.
     """
-    read_connection(session)
-    vacancy = vacancy_for(session, user, vacancy_id)
+    connection = read_connection(session)
+    employer_id = readable_vacancy_employer(connection, user, vacancy_id)
     overrides = [
         (str(pid), code)
-        for pid, code in session.execute(
-            select(Override.participant_id, Override.reason_code).where(
-                Override.vacancy_id == vacancy.id
-            )
-        )
+        for pid, code in connection.execute(_VACANCY_OVERRIDES, {"id": vacancy_id})
     ]
     coach_view = user.role is Role.COACH
     candidate_ids: list[str] | None = None
     if coach_view:
         candidate_ids = [
-            str(i)
-            for i in session.scalars(
-                select(Participant.id).where(
-                    Participant.coach_id == user.id,
-                    Participant.active.is_(True),
-                    Participant.objects_to_profiling.is_(False),
-                )
-            )
+            str(i) for i in connection.execute(_COACH_SCOPE, {"coach_id": user.id}).scalars()
         ]
     services.index.sync(session)
     session.rollback()  # no lock is held while scoring
     matcher = services.index.require(reload=True)
     result = matcher.match_vacancy(
-        str(vacancy.id),
+        str(vacancy_id),
         limit=limit,
         candidate_ids=candidate_ids,
         employer_view=not coach_view,
         overrides=overrides,
     ).to_dict()
     ids = [int(item["participant_id"]) for item in result["items"]]
+    # One write transaction from here: keys, references and the audit entry.
     pseudonyms = participant_pseudonyms(session, ids)
     audit_items = _audit_items(
         [dict(item, participant_id=int(item["participant_id"])) for item in result["items"]],
         "participant_id",
         pseudonyms,
     )
-    people = {
-        row.id: row
-        for row in session.execute(
-            select(
-                Participant.id, Participant.name, Participant.contact, Participant.consent_given
-            ).where(Participant.id.in_(ids))
-        )
-    }
+    connection = session.connection()
     if coach_view:
+        names = dict(connection.execute(_NAMES, {"ids": ids}).all()) if ids else {}
         for item, pid in zip(result["items"], ids, strict=True):
             item["participant_id"] = pid
-            item["name"] = people[pid].name if pid in people else None
+            item["name"] = names.get(pid)
         result["scope"] = "own_participants"
         result["consent_filter_applied"] = False
         result["note"] = COACH_VIEW_NOTE
     else:
-        employer_id = vacancy.employer_id
         refs = candidate_refs(session, employer_id, ids)
-        released = set(
-            session.scalars(
-                select(Release.participant_id).where(
-                    Release.employer_id == employer_id, Release.participant_id.in_(ids)
-                )
-            )
-        )
+        shown = (
+            {row.id: row for row in connection.execute(
+                _RELEASED, {"employer_id": employer_id, "ids": ids})}
+            if ids else {}
+        )  # fmt: skip
         for item, pid in zip(result["items"], ids, strict=True):
             del item["participant_id"]
             item["candidate_ref"] = refs[pid]
-            person = people.get(pid)
-            shown = (
-                person if pid in released and person is not None and person.consent_given else None
-            )
-            item["released"] = shown is not None
-            item["name"] = shown.name if shown is not None else None
-            item["contact"] = shown.contact if shown is not None else None
+            person = shown.get(pid)
+            item["released"] = person is not None
+            item["name"] = person.name if person is not None else None
+            item["contact"] = person.contact if person is not None else None
         result["scope"] = "employer"
         result["consent_filter_applied"] = True
-    result["vacancy_id"] = vacancy.id
+    result["vacancy_id"] = vacancy_id
     services.audit().append(
         session,
         actor_id=user.id,
@@ -196,12 +196,13 @@ def vacancy_candidates(
         participant_ids=ids,
         model_version=result["model_version"],
         payload={
-            "vacancy_id": vacancy.id,
+            "vacancy_id": vacancy_id,
             "limit": limit,
             "view": result["scope"],
             "items": audit_items,
             "excluded_counts": result["excluded_counts"],
         },
+        pseudonyms=pseudonyms,
     )
     session.commit()
     return result
