@@ -462,6 +462,7 @@ def placement_plan(
     top_n: int = DEFAULT_TOP_N,
     offers_per_opening: int | None = None,
     overrides: Mapping[str, Iterable[tuple[str, str]]] | None = None,
+    offer_slack: float = OFFER_SLACK,
 ) -> Plan:
     """Assign participants to vacancies within their free openings, maximising total score.
 
@@ -496,6 +497,8 @@ def placement_plan(
         Participant id → the filters their coach overrode, as for
         :meth:`Matcher.match_participant`: an overridden vacancy counts as passing that
         filter for that participant. Unknown ids are ignored.
+    offer_slack : float, default :data:`OFFER_SLACK`
+        The ``1.5`` of the default ``offers_per_opening`` (at least 0.1).
 
     Returns
     -------
@@ -514,6 +517,11 @@ def placement_plan(
     top_n = _check_count(top_n, "top_n", minimum=1)
     if offers_per_opening is not None:
         offers_per_opening = _check_count(offers_per_opening, "offers_per_opening", minimum=1)
+    if isinstance(offer_slack, bool) or not isinstance(offer_slack, int | float) or not (
+        0.1 <= offer_slack <= 100
+    ):
+        raise InvalidInputError(f"offer_slack must be a number in [0.1, 100], got {offer_slack!r}",
+                                field="offer_slack")
     sent = _check_counts(already_sent or {}, "already_sent")
     pids = [str(p) for p in participant_ids]
     if len(set(pids)) != len(pids):
@@ -538,7 +546,7 @@ def placement_plan(
     if offers_per_opening is None:
         in_play = np.unique(np.concatenate([rows for rows, _ in lists] + [np.zeros(0, int)]))
         supply = int(free[in_play].sum())
-        offers_per_opening = max(1, math.ceil(OFFER_SLACK * len(pids) / supply)) if supply else 1
+        offers_per_opening = max(1, math.ceil(offer_slack * len(pids) / supply)) if supply else 1
     taken: list[set[int]] = [set() for _ in pids]
     first = _assign(lists, free, taken)
     offers: list[list[tuple[int, float]]] = [[] for _ in pids]

@@ -71,12 +71,25 @@ def feasible_scores(matcher, pids):
     sent=st.dictionaries(st.sampled_from([f"v{i}" for i in range(8)] + ["gone"]),
                          st.integers(0, 3), max_size=5),
     alternatives=st.integers(0, 3),
+    overridden=st.sets(st.integers(0, N_PARTICIPANTS - 1), max_size=4),
+    offer_slack=st.sampled_from([0.5, 1.0, 1.5, 3.0]),
 )
-def test_a_plan_never_assigns_more_than_the_free_openings(crowded, chosen, sent, alternatives):
+def test_a_plan_never_assigns_more_than_the_free_openings(
+    crowded, chosen, sent, alternatives, overridden, offer_slack
+):
     pids = [f"p{i:02d}" for i in sorted(chosen)]
-    plan = placement_plan(crowded, pids, alternatives=alternatives, already_sent=sent)
+    # Some participants' coaches overrode the language filter of the B1 vacancy v7.
+    overrides = {f"p{i:02d}": [("v7", "language_too_low")] for i in overridden}
+    plan = placement_plan(crowded, pids, alternatives=alternatives, already_sent=sent,
+                          overrides=overrides, offer_slack=offer_slack)  # fmt: skip
     free = {f"v{i}": max(n - sent.get(f"v{i}", 0), 0) for i, n in enumerate(OPENINGS)}
-    for vid, count in plan.assigned.items():
+    # Count the first choices from the assignments themselves, not from plan.assigned.
+    firsts: dict[str, int] = {}
+    for a in plan.assignments:
+        if a.vacancy_id is not None:
+            firsts[a.vacancy_id] = firsts.get(a.vacancy_id, 0) + 1
+    assert firsts == plan.assigned
+    for vid, count in firsts.items():
         assert count <= free[vid]
         assert plan.free_openings[vid] == free[vid] - count
     assert [a.participant_id for a in plan.assignments] == pids
@@ -84,8 +97,8 @@ def test_a_plan_never_assigns_more_than_the_free_openings(crowded, chosen, sent,
         offered = ([a.vacancy_id] if a.vacancy_id else []) + [x.vacancy_id for x in a.alternatives]
         assert len(offered) == len(set(offered)) <= 1 + alternatives
         assert all(free[v] > 0 for v in offered)
-        feasible = {i.vacancy_id for i in crowded.match_participant(a.participant_id,
-                                                                    limit=50).items}
+        feasible = {i.vacancy_id for i in crowded.match_participant(
+            a.participant_id, limit=50, overrides=overrides.get(a.participant_id, ())).items}
         assert set(offered) <= feasible
         scores = [x.score for x in a.alternatives]
         assert scores == sorted(scores, reverse=True)
@@ -183,6 +196,9 @@ def test_an_override_lets_the_plan_assign_that_vacancy(market, uri):
         ({"alternatives": -1}, "alternatives"),
         ({"top_n": 0}, "top_n"),
         ({"offers_per_opening": 0}, "offers_per_opening"),
+        ({"offer_slack": 0}, "offer_slack"),
+        ({"offer_slack": "wide"}, "offer_slack"),
+        ({"overrides": {"p00": [("v1", "not_consented")]}}, "reason"),
     ],
 )
 def test_plan_rejects_bad_arguments(crowded, kwargs, field):
