@@ -8,11 +8,15 @@ occupation), every participant gets a list of 10 vacancies from:
 
 * ``plain``: the top 10 by score (:func:`matching.capacity.spread_rankings` with
   ``tolerance=0``, identical to :meth:`Matcher.match_participant`).
-* ``spread_<t>``: the spread option with tolerance ``t``; participants are served in id
-  order and every list counts as exposure for the next (as coaches sending people one
-  after another would).
-* ``plan``: :func:`matching.capacity.placement_plan` for everyone at once with nine
-  alternatives; the list is the first choice, then the alternatives by score.
+* ``spread_<t>``: the spread option with tolerance ``t``
+  (:func:`matching.capacity.spread_order`: each place goes, among the vacancies scoring
+  at most ``t`` below the best one not yet listed, to the least loaded); participants are
+  served in id order and every list counts as exposure for the next (as coaches sending
+  people one after another would).
+* ``plan_<s>``: :func:`matching.capacity.placement_plan` for everyone at once with nine
+  alternatives and offer slack ``s`` (each round offers a free opening to at most
+  ``ceil(s * participants / free openings)`` participants); the list is the first
+  choice, then the alternatives by score.
 
 For each: the largest share of participants any one vacancy is shown to, the Gini
 coefficient of vacancy exposure (:func:`matching.evaluation.gini`, every vacancy counted),
@@ -20,16 +24,25 @@ the number of vacancies nobody is shown, and NDCG@10 against the feasible releva
 (:func:`matching.evaluation.evaluate_rankings`). Target: largest share at most a third of
 the plain lists' value at an NDCG@10 loss under 5 %.
 
+For each tolerance the benchmark also reports ``bound_largest_share``, a lower bound on
+the largest share that *any* rule respecting that tolerance can reach: a rule that never
+leaves out (or lists lower) a vacancy scoring more than ``t`` above one it lists must list
+vacancy ``v`` for participant ``i`` whenever fewer than 10 other feasible vacancies score
+at least ``s(i, v) - t``; the bound is the largest number of participants for which one
+vacancy is forced in this way.
+
 Skips (exit 0, nothing written) when ``../shared/data`` is absent.
 
 Run from the repository root::
 
-    python -m benchmarks.bench_capacity [--sizes 5 50] [--tolerances 0.05 0.1 0.2]
+    python -m benchmarks.bench_capacity [--sizes 5 50] [--tolerances 0.05 0.1 0.15 0.2]
+        [--offer-slacks 1.0 1.5]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -38,14 +51,14 @@ from typing import Any, Final
 import numpy as np
 
 from benchmarks._common import SHARED_DATA, write_results
-from matching.capacity import placement_plan, spread_rankings
+from matching.capacity import OFFER_SLACK, placement_plan, spread_rankings
 from matching.datasets import make_evaluation_market
 from matching.evaluation import evaluate_rankings, gini
 from matching.geo import Geocoder
 from matching.matcher import Matcher
 from matching.taxonomy import Taxonomy
 
-__all__ = ["congestion", "main"]
+__all__ = ["congestion", "forced_share", "main"]
 
 ESCO_DIR: Final = SHARED_DATA / "esco-v1.1.1-en"
 K: Final = 10
@@ -76,12 +89,40 @@ def congestion(
     }
 
 
+def forced_share(scores: np.ndarray, feasible: np.ndarray, tolerance: float) -> float:
+    """Lower bound on the largest share of any top-``K`` lists within ``tolerance``.
+
+    ``scores`` and ``feasible`` are (participants x vacancies). Vacancy ``v`` is forced
+    onto participant ``i``'s list when fewer than ``K`` other feasible vacancies score at
+    least ``scores[i, v] - tolerance``: leaving it out would list one of them instead.
+    """
+    masked = np.where(feasible, scores.astype(np.float64), -np.inf)
+    ascending = np.sort(masked, axis=1)
+    forced = np.zeros(scores.shape[1], dtype=np.int64)
+    for i in range(len(masked)):
+        at_least = masked.shape[1] - np.searchsorted(ascending[i], masked[i] - tolerance)
+        forced += feasible[i] & (at_least - 1 < K)
+    return float(forced.max()) / max(len(masked), 1)
+
+
+def _score_matrix(matcher: Matcher, pids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    vt = matcher.state_.vacancies
+    scores = np.zeros((len(pids), len(vt.block)), dtype=np.float32)
+    feasible = np.zeros(scores.shape, dtype=bool)
+    for i, pid in enumerate(pids):
+        _, pairs = matcher.pairs_for_participant(pid)
+        scores[i] = matcher.scorer_.score(pairs.factors.T)
+        feasible[i] = pairs.passing & vt.alive
+    return scores, feasible
+
+
 def run_size(
     per_occupation: int,
     *,
     n_occupations: int,
     tolerances: Sequence[float],
     alternatives: int,
+    offer_slacks: Sequence[float],
     taxonomy: Taxonomy,
     geocoder: Geocoder,
     seed: int,
@@ -105,31 +146,36 @@ def run_size(
     plain = spread_rankings(matcher, pids, limit=K, tolerance=0.0)
     systems["plain"] = {**congestion(plain, vids, relevance),
                         "seconds": round(time.perf_counter() - started, 2)}
+    scores, feasible = _score_matrix(matcher, pids)
     for tolerance in tolerances:
         started = time.perf_counter()
         lists = spread_rankings(matcher, pids, limit=K, tolerance=tolerance)
-        systems[f"spread_{tolerance:g}"] = {**congestion(lists, vids, relevance),
-                                            "tolerance": tolerance,
-                                            "seconds": round(time.perf_counter() - started, 2)}
-    started = time.perf_counter()
-    plan = placement_plan(matcher, pids, alternatives=alternatives)
-    seconds = time.perf_counter() - started
-    lists = {a.participant_id: ([a.vacancy_id] if a.vacancy_id else [])
-             + [x.vacancy_id for x in a.alternatives] for a in plan.assignments}
+        seconds = round(time.perf_counter() - started, 2)
+        systems[f"spread_{tolerance:g}"] = {
+            **congestion(lists, vids, relevance), "tolerance": tolerance, "seconds": seconds,
+            "bound_largest_share": round(forced_share(scores, feasible, tolerance), 5),
+        }
     openings = dict(zip(market.vacancies["vacancy_id"], market.vacancies["openings"],
-                        strict=True))
-    overbooked = sum(n > openings[v] for v, n in plan.assigned.items())
-    ranks = [a.own_rank for a in plan.assignments if a.own_rank is not None]
-    systems["plan"] = {
-        **congestion(lists, vids, relevance),
-        "alternatives": alternatives,
-        "offers_per_opening": plan.offers_per_opening,
-        "participants_placed": len(pids) - len(plan.unassigned),
-        "openings_total": int(market.vacancies["openings"].sum()),
-        "vacancies_overbooked": int(overbooked),
-        "first_choice_own_rank_median": float(np.median(ranks)) if ranks else None,
-        "seconds": round(seconds, 2),
-    }
+                        strict=True))  # fmt: skip
+    for slack in offer_slacks:
+        started = time.perf_counter()
+        plan = placement_plan(matcher, pids, alternatives=alternatives, offer_slack=slack)
+        seconds = time.perf_counter() - started
+        lists = {a.participant_id: ([a.vacancy_id] if a.vacancy_id else [])
+                 + [x.vacancy_id for x in a.alternatives] for a in plan.assignments}  # fmt: skip
+        overbooked = sum(n > openings[v] for v, n in plan.assigned.items())
+        ranks = [a.own_rank for a in plan.assignments if a.own_rank is not None]
+        systems[f"plan_{slack:g}"] = {
+            **congestion(lists, vids, relevance),
+            "alternatives": alternatives,
+            "offer_slack": slack,
+            "offers_per_opening": plan.offers_per_opening,
+            "participants_placed": len(pids) - len(plan.unassigned),
+            "openings_total": int(market.vacancies["openings"].sum()),
+            "vacancies_overbooked": int(overbooked),
+            "first_choice_own_rank_median": float(np.median(ranks)) if ranks else None,
+            "seconds": round(seconds, 2),
+        }
     base = systems["plain"]
     for figures in systems.values():
         ratio = figures["largest_share"] / base["largest_share"] if base["largest_share"] else 0
@@ -153,34 +199,42 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[5, 50],
                         help="participants per occupation (5: the market's own size)")
     parser.add_argument("--n-occupations", type=int, default=200)
-    parser.add_argument("--tolerances", type=float, nargs="+", default=[0.05, 0.1, 0.2])
+    parser.add_argument("--tolerances", type=float, nargs="+", default=[0.05, 0.1, 0.15, 0.2])
     parser.add_argument("--alternatives", type=int, default=K - 1)
+    parser.add_argument("--offer-slacks", type=float, nargs="+", default=[OFFER_SLACK, 1.5],
+                        help="plans' offers per free opening and round, relative to the team")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     if not ESCO_DIR.is_dir():
         print(f"../shared/data is absent ({ESCO_DIR} not found): nothing to measure")
         sys.exit(0)
+    load_start = os.getloadavg()[0]
     taxonomy = Taxonomy.load()
     geocoder = Geocoder.load()
     results = []
     for size in args.sizes:
         result = run_size(size, n_occupations=args.n_occupations, tolerances=args.tolerances,
-                          alternatives=args.alternatives, taxonomy=taxonomy,
+                          alternatives=args.alternatives, offer_slacks=args.offer_slacks,
+                          taxonomy=taxonomy,
                           geocoder=geocoder, seed=args.seed)
         results.append(result)
         print(f"\n{result['participants']} participants x {result['vacancies']} vacancies "
               f"(index {result['index_build_s']} s)")
         print(f"{'system':12s} {'largest':>8s} {'vs plain':>8s} {'gini':>6s} {'unseen':>6s} "
-              f"{'ndcg@10':>8s} {'loss':>7s} {'target':>6s} {'s':>6s}")
+              f"{'ndcg@10':>8s} {'loss':>7s} {'target':>6s} {'s':>6s} {'bound':>7s}")
         for name, f in result["systems"].items():
+            bound = f.get("bound_largest_share")
             print(f"{name:12s} {f['largest_share']:8.4f} {f['share_vs_plain']:8.3f} "
                   f"{f['gini']:6.3f} {f['vacancies_nobody_is_shown']:6d} "
                   f"{f['ndcg@10']:8.4f} {100 * f['ndcg_loss_vs_plain']:6.2f}% "
-                  f"{'yes' if f['target_met'] else 'no':>6s} {f['seconds']:6.1f}")
+                  f"{'yes' if f['target_met'] else 'no':>6s} {f['seconds']:6.1f} "
+                  f"{'' if bound is None else f'{bound:7.4f}'}")
     path = write_results("capacity", {
         "market": "make_evaluation_market(../shared/data/esco-v1.1.1-en)",
         "n_occupations": args.n_occupations,
         "k": K,
+        "load_average_1min_at_start_and_end": [round(load_start, 2),
+                                               round(os.getloadavg()[0], 2)],
         "targets": {"largest_share_vs_plain_at_most": round(TARGET_SHARE_RATIO, 4),
                     "ndcg_loss_below": TARGET_NDCG_LOSS},
         "sizes": results,

@@ -62,8 +62,9 @@ __all__ = [
 DEFAULT_TOLERANCE: Final = 0.1
 #: Each participant competes in a plan for this many of their best feasible vacancies.
 DEFAULT_TOP_N: Final = 30
-#: Alternatives cover this many times the team per free opening (see placement_plan).
-OFFER_SLACK: Final = 1.5
+#: Each alternatives round offers a free opening to at most ceil(this x team / free
+#: openings) participants (see placement_plan): 1.0 covers the team once per round.
+OFFER_SLACK: Final = 1.0
 #: Cost of leaving a participant unassigned; a pair costs this minus its score (> 0).
 _UNASSIGNED_COST: Final = 2.0
 
@@ -490,15 +491,20 @@ def placement_plan(
         part; bounds the graph at ``top_n`` × openings edges per participant.
     offers_per_opening : int, optional
         How many participants one free opening may be offered to in each alternatives
-        round. By default ``ceil(1.5 * participants / free openings)`` over the
-        vacancies in play (at least 1): alternatives then cover the team with some slack
-        however large it is relative to the market.
+        round. By default ``ceil(offer_slack * participants / free openings)`` over the
+        vacancies in play (at least 1): each round's openings then cover the team once,
+        however large it is relative to the market. With a team small against the market
+        this is 1.
     overrides : mapping of str to iterable of (vacancy_id, reason), optional
         Participant id → the filters their coach overrode, as for
         :meth:`Matcher.match_participant`: an overridden vacancy counts as passing that
         filter for that participant. Unknown ids are ignored.
     offer_slack : float, default :data:`OFFER_SLACK`
-        The ``1.5`` of the default ``offers_per_opening`` (at least 0.1).
+        The factor of the default ``offers_per_opening`` (0.1 to 100). Larger values give
+        longer lists of alternatives when a team is large against the free openings, at
+        the price of more people per opening (1.5 left the largest share per vacancy at
+        0.40-0.44 of plain top-10 lists on the evaluation market, 1.0 at 0.27-0.30; see
+        ``docs/GUIDANCE.md``).
 
     Returns
     -------
