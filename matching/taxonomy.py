@@ -1067,6 +1067,8 @@ _CHAR_CODES[np.frombuffer(b"abcdefghijklmnopqrstuvwxyz", np.uint8)] = np.arange(
 _CHAR_CODES[np.frombuffer(b"0123456789", np.uint8)] = np.arange(28, 38)
 _HASH_BITS = 21
 _HASH_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
+#: Documents whose n-grams are counted at once (bounds the memory of the index build).
+_COUNT_CHUNK = 8192
 
 
 class _CharNgramTfidf:
@@ -1122,11 +1124,22 @@ class _CharNgramTfidf:
         return np.concatenate(doc_parts), np.concatenate(gram_parts)
 
     def _counts(self, docs: Sequence[str]) -> sp.csr_matrix:
-        """Raw n-gram counts, hashed into ``2**_HASH_BITS`` columns."""
+        """Raw n-gram counts, hashed into ``2**_HASH_BITS`` columns.
+
+        Counted ``_COUNT_CHUNK`` documents at a time: the n-gram occurrences of all
+        100,000 labels at once took some 500 MB for a moment; the rows are the same.
+        """
+        if len(docs) > _COUNT_CHUNK:
+            return sp.vstack(
+                [self._counts(docs[i : i + _COUNT_CHUNK])
+                 for i in range(0, len(docs), _COUNT_CHUNK)],
+                format="csr",
+            )  # fmt: skip
         doc, gram = self._grams(docs)
         column = (gram.astype(np.uint64) * _HASH_MULTIPLIER) >> np.uint64(64 - _HASH_BITS)
+        del gram
         counts = sp.csr_matrix(
-            (np.ones(len(doc), np.float32), (doc, column.astype(np.int64))),
+            (np.ones(len(doc), np.float32), (doc, column.astype(np.int32))),
             shape=(len(docs), 1 << _HASH_BITS),
         )
         counts.sum_duplicates()
@@ -1139,7 +1152,7 @@ class _CharNgramTfidf:
         self.idf_ = (np.log((1.0 + len(docs)) / (1.0 + df)) + 1.0).astype(np.float32)
         self.seen_ = df > 0
         self.informative_ = self.seen_ & (df <= self.max_df * len(docs))
-        return self._weight(counts)
+        return self._weight(counts, in_place=True)
 
     def transform(self, docs: Sequence[str]) -> sp.csr_matrix:
         """L2-normalised TF-IDF rows of ``docs`` with the fitted idf."""
@@ -1148,21 +1161,30 @@ class _CharNgramTfidf:
         counts.data[~self.seen_[counts.indices]] = 0.0
         return self._weight(counts)
 
-    def _weight(self, counts: sp.csr_matrix) -> sp.csr_matrix:
+    def _weight(self, counts: sp.csr_matrix, *, in_place: bool = False) -> sp.csr_matrix:
         """Sublinear TF-IDF rows, l2-normalised before the frequent n-grams are dropped.
 
         Normalising over all seen n-grams keeps the cosine of a text made mostly of
         frequent n-grams (``"cleaning"``) low instead of letting its one or two remaining
-        rare n-grams match some label perfectly.
+        rare n-grams match some label perfectly. ``in_place`` scales ``counts`` itself
+        (the same values, without a copy of the labels' matrix; its rows keep their
+        sorted column order).
         """
         nonzero = counts.data > 0
         counts.data[nonzero] = 1.0 + np.log(counts.data[nonzero])
         counts.data *= self.idf_[counts.indices]
-        norms = np.sqrt(np.asarray(counts.multiply(counts).sum(axis=1)).ravel())
+        squared = sp.csr_matrix(
+            (counts.data * counts.data, counts.indices, counts.indptr), shape=counts.shape
+        )
+        norms = np.sqrt(np.asarray(squared.sum(axis=1)).ravel())
+        del squared
         counts.data[~self.informative_[counts.indices]] = 0.0
         counts.eliminate_zeros()
-        scale = sp.diags((1.0 / np.maximum(norms, 1e-12)).astype(np.float32))
-        return (scale @ counts).tocsr().astype(np.float32)
+        inverse = (1.0 / np.maximum(norms, 1e-12)).astype(np.float32)
+        if in_place:
+            counts.data *= np.repeat(inverse, np.diff(counts.indptr))
+            return counts
+        return (sp.diags(inverse) @ counts).tocsr().astype(np.float32)
 
 
 class _Index:
@@ -1210,9 +1232,11 @@ class _Index:
         self._vocab: list[str] | None = None
         self.matrix = self.vectorizer.fit_transform(self._norm_list).T.tocsr()
         self.matrix.eliminate_zeros()
-        # The same matrix with non-German labels scaled down, for German-looking queries.
-        factor = np.where(self.label_german, 1.0, _FOREIGN_LABEL_FACTOR).astype(np.float32)
-        self.matrix_german = (self.matrix @ sp.diags(factor)).tocsr()
+        # For German-looking queries the similarities to non-German labels are scaled
+        # down (rather than keeping a second, scaled copy of the matrix).
+        self.german_factor = np.where(self.label_german, 1.0, _FOREIGN_LABEL_FACTOR).astype(
+            np.float32
+        )
 
     def prefix_scores(self, prefix: str) -> np.ndarray:
         """Per-concept scores of labels that start with ``prefix`` or have a word that does.
@@ -1284,10 +1308,10 @@ class _Index:
         for start in range(0, len(variants), _BATCH_CHUNK):
             stop = min(start + _BATCH_CHUNK, len(variants))
             rows = np.arange(start, stop)
-            sims = np.empty((stop - start, self.matrix.shape[1]), np.float32)
-            for mask, matrix in ((german[rows], self.matrix_german), (~german[rows], self.matrix)):
-                if mask.any():
-                    sims[mask] = (query[rows[mask]] @ matrix).toarray()
+            sims = (query[rows] @ self.matrix).toarray()
+            is_german = german[rows]
+            if is_german.any():
+                sims[is_german] *= self.german_factor
             np.minimum(sims, 1.0, out=sims)
             out[start:stop, self.start_concepts] = np.maximum.reduceat(sims, self.starts, axis=1)
         for row, variant in enumerate(variants):
