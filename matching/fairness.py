@@ -543,6 +543,10 @@ def _interval_summary(
     supported = (frame["group"] != NOT_STATED) & (people >= min_people) & ratio.notna()
     reference_ok = (supported & (ratio == 1.0)).groupby(frame["attribute"]).transform("any")
     rows = supported & reference_ok & high.notna()
+    low = pd.to_numeric(frame["impact_ratio_low"], errors="coerce")
+    reference = (ratio == 1.0) & (low == 1.0) & (high == 1.0)  # 1 by construction
+    if (rows & ~reference).any():
+        rows = rows & ~reference
     out: dict[str, Any] = {"impact_ratio_high_min": None, "impact_ratio_high_group": None,
                            "impact_ratio_review": []}
     if rows.any():

@@ -155,6 +155,7 @@ def _record(services: Services, sim: SimulatedOutcomes) -> None:
     events.sort(key=lambda event: (event[0], event[1]))
     with services.db.session() as session:
         coach_of = dict(session.execute(select(Participant.id, Participant.coach_id)).all())
+        known = participant_pseudonyms(session, sorted(set(participant_of.values())))
         for at, kind, data in events:
             when = pd.Timestamp(at).to_pydatetime()
             if kind == 0:
@@ -162,6 +163,7 @@ def _record(services: Services, sim: SimulatedOutcomes) -> None:
                 audit.append(
                     session, actor_id=coach_of.get(participant_id), action="matches",
                     participant_ids=[participant_id], model_version=version, at=when,
+                    pseudonyms=known,
                     payload={"limit": len(items), "ranked": True, "simulated": True,
                              "items": items},
                 )  # fmt: skip
@@ -174,7 +176,7 @@ def _record(services: Services, sim: SimulatedOutcomes) -> None:
                                     recorded_at=when))  # fmt: skip
                 audit.append(
                     session, actor_id=coach_of.get(participant_id), action="outcome",
-                    participant_ids=[participant_id], at=when,
+                    participant_ids=[participant_id], at=when, pseudonyms=known,
                     payload={"vacancy_id": int(getattr(data, T.VACANCY)), "status": status,
                              "by_role": "coach", "simulated": True},
                 )  # fmt: skip
