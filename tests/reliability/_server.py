@@ -78,6 +78,21 @@ class ServiceProcess:
             time.sleep(0.2)
         raise TimeoutError("service did not come up")
 
+    def workers(self) -> list[int]:
+        """Process ids of the worker processes (children other than multiprocessing's
+        resource tracker); empty with one worker, which is the server process itself."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        try:
+            pids = [int(p) for p in children.read_text().split()]
+        except OSError:
+            return []
+        workers = []
+        for pid in pids:
+            with contextlib.suppress(OSError):
+                if b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    workers.append(pid)
+        return workers
+
     def signal(self, signum: int) -> None:
         """Send ``signum`` to the server process."""
         os.kill(self.process.pid, signum)
