@@ -37,6 +37,7 @@ __all__ = [
     "VacancyBlock",
     "build_participants",
     "build_vacancies",
+    "concat_all",
     "concat_blocks",
     "expand_skills",
     "take_rows",
@@ -778,35 +779,47 @@ def _fill_value(array: np.ndarray) -> Any:
 
 def concat_blocks(first: Any, second: Any, certificates: BitVocabulary) -> Any:
     """Concatenate two blocks of the same kind, row-wise."""
+    return concat_all([first, second], certificates)
+
+
+def concat_all(blocks: Sequence[Any], certificates: BitVocabulary) -> Any:
+    """Concatenate blocks of the same kind, row-wise, in one copy.
+
+    Building a large table in chunks and concatenating the blocks once gives the same
+    arrays as building it at once (every value depends on its own row only), while only
+    one chunk's Python objects are alive at a time.
+    """
+    if not blocks:
+        raise ValueError("concat_all needs at least one block")
+    if len(blocks) == 1:
+        return blocks[0]
+    first = blocks[0]
     values: dict[str, Any] = {}
-    n1, n2 = len(first), len(second)
+    lengths = [len(block) for block in blocks]
     for f in fields(first):
-        a, b = getattr(first, f.name), getattr(second, f.name)
+        parts = [getattr(block, f.name) for block in blocks]
         if f.name == "certificates":
-            values[f.name] = np.concatenate(
-                [certificates.widen(a), certificates.widen(b)], axis=0
-            )
+            values[f.name] = np.concatenate([certificates.widen(a) for a in parts], axis=0)
         elif f.name.startswith("occ_"):
-            width = max(a.shape[1], b.shape[1])
+            width = max(a.shape[1] for a in parts)
             pad = -1 if f.name == "occ_position" else 0
-            values[f.name] = np.concatenate(
-                [_pad_columns(a, width, pad), _pad_columns(b, width, pad)], axis=0
-            )
-        elif isinstance(a, sp.spmatrix | sp.sparray):
-            values[f.name] = sp.vstack([a, b], format="csr")
-        elif isinstance(a, dict):
+            values[f.name] = np.concatenate([_pad_columns(a, width, pad) for a in parts], axis=0)
+        elif isinstance(parts[0], sp.spmatrix | sp.sparray):
+            values[f.name] = sp.vstack(parts, format="csr")
+        elif isinstance(parts[0], dict):
             merged = {}
-            for key in sorted(set(a) | set(b)):
-                template = a.get(key, b.get(key))
+            for key in sorted(set().union(*parts)):
+                template = next(a[key] for a in parts if key in a)
                 fill = _fill_value(template)
-                left = a.get(key, np.full(n1, fill, dtype=template.dtype))
-                right = b.get(key, np.full(n2, fill, dtype=template.dtype))
-                merged[key] = np.concatenate([left, right])
+                merged[key] = np.concatenate([
+                    a.get(key, np.full(n, fill, dtype=template.dtype))
+                    for a, n in zip(parts, lengths, strict=True)
+                ])  # fmt: skip
             values[f.name] = merged
-        elif isinstance(a, list):
-            values[f.name] = a + b
+        elif isinstance(parts[0], list):
+            values[f.name] = [item for a in parts for item in a]
         else:
-            values[f.name] = np.concatenate([a, b])
+            values[f.name] = np.concatenate(parts)
     return type(first)(**values)
 
 

@@ -28,6 +28,7 @@ from matching.features import (
     VacancyBlock,
     build_participants,
     build_vacancies,
+    concat_all,
     concat_blocks,
     take_rows,
 )
@@ -95,6 +96,35 @@ def _appended(table: _Table, new: Any, certificates: BitVocabulary) -> tuple[Any
     return block, np.concatenate([alive, np.ones(len(new), dtype=bool)])
 
 
+def _build_chunked(
+    build: Any, table: pd.DataFrame | Iterable[pd.DataFrame], what: str, reference: Any
+) -> Any:
+    """One block from a table or from chunks of it (see :meth:`IndexState.build`)."""
+    if isinstance(table, pd.DataFrame):
+        return build(table, **reference)
+    blocks = []
+    offset = 0
+    for chunk in table:
+        try:
+            blocks.append(build(chunk, **reference))
+        except InvalidInputError as error:
+            if offset == 0:
+                raise
+            raise type(error)(f"{error} (row numbers counted from row {offset})",
+                              field=error.field) from error  # fmt: skip
+        offset += len(chunk)
+    if not blocks:
+        empty = pd.DataFrame({f"{what}_id": pd.Series([], dtype=object)})
+        return build(empty, **reference)
+    block = concat_all(blocks, reference["certificates"])
+    unique, counts = np.unique(block.ids.astype(str), return_counts=True)
+    if (counts > 1).any():
+        raise InvalidInputError(
+            f"{what} table repeats id {str(unique[counts > 1][0])!r}", field=f"{what}_id"
+        )
+    return block
+
+
 def unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     """Unit vectors (3, n) of points on the sphere, for chord-length distances."""
     phi = np.radians(np.asarray(lat, dtype=np.float64))
@@ -143,21 +173,23 @@ class IndexState:
     @classmethod
     def build(
         cls,
-        vacancies: pd.DataFrame,
-        participants: pd.DataFrame,
+        vacancies: pd.DataFrame | Iterable[pd.DataFrame],
+        participants: pd.DataFrame | Iterable[pd.DataFrame],
         *,
         taxonomy: Taxonomy,
         geocoder: Geocoder,
         commute: CommuteModel,
         certificates: BitVocabulary,
     ) -> IndexState:
-        """Build both tables from scratch."""
-        v_block = build_vacancies(
-            vacancies, taxonomy=taxonomy, geocoder=geocoder, certificates=certificates
-        )
-        p_block = build_participants(
-            participants, taxonomy=taxonomy, geocoder=geocoder, certificates=certificates
-        )
+        """Build both tables from scratch.
+
+        Each table is one DataFrame or an iterable of DataFrames (chunks of the table,
+        consumed one at a time: vacancies first, then participants). Chunks give the
+        same index as the whole table while only one chunk's rows are held at a time.
+        """
+        reference = {"taxonomy": taxonomy, "geocoder": geocoder, "certificates": certificates}
+        v_block = _build_chunked(build_vacancies, vacancies, "vacancy", reference)
+        p_block = _build_chunked(build_participants, participants, "participant", reference)
         return cls._assemble(v_block, p_block, commute=commute, certificates=certificates)
 
     @classmethod

@@ -191,8 +191,19 @@ class Matcher:
         return {"taxonomy": taxonomy, "geocoder": geocoder, "commute": commute,
                 "certificates": self.certificates_}
 
-    def fit(self, vacancies: pd.DataFrame, participants: pd.DataFrame) -> Matcher:
+    def fit(
+        self,
+        vacancies: pd.DataFrame | Iterable[pd.DataFrame],
+        participants: pd.DataFrame | Iterable[pd.DataFrame],
+    ) -> Matcher:
         """Build the index from full vacancy and participant tables.
+
+        Parameters
+        ----------
+        vacancies, participants : DataFrame or iterable of DataFrame
+            The whole table, or the table in chunks (consumed one at a time, vacancies
+            first): the index is the same, and a large table never has to be held as
+            Python objects all at once.
 
         Returns
         -------
