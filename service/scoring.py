@@ -11,11 +11,14 @@ table is read per request. Names and contacts never enter the matcher.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import datetime as dt
+import gc
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -181,16 +184,34 @@ _PARTICIPANT_SCORED = tuple(
     for column in Participant.__table__.columns
     if column.name not in {"name", "contact"}
 )
-_LOAD_CHUNK = 5000
+_LOAD_CHUNK = 2000
 
 
-def _chunked_frame(session: Session, statement: Any, build: Callable[..., pd.DataFrame]) -> Any:
-    """Build a matcher table from a select, ``_LOAD_CHUNK`` rows at a time."""
+def _chunked_frames(
+    session: Session, statement: Any, build: Callable[..., pd.DataFrame]
+) -> Iterator[pd.DataFrame]:
+    """Matcher tables of a select, ``_LOAD_CHUNK`` rows each, read as they are consumed.
+
+    The matcher turns each chunk into arrays before the next is read, so the rows'
+    Python objects (the JSON columns above all) never exist for the whole table at once.
+    """
     result = session.execute(statement.execution_options(yield_per=_LOAD_CHUNK))
-    parts = [build(rows) for rows in result.partitions()]
-    if not parts:
-        return build([])
-    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    for rows in result.partitions():
+        yield build(rows)
+
+
+def _release_free_memory() -> None:
+    """Hand the heap memory freed by the index load back to the system (glibc only).
+
+    The load's temporary objects leave free chunks inside the C heap that the process
+    would otherwise keep resident; ``malloc_trim`` returns them.
+    """
+    gc.collect()
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):
+        pass  # not glibc: nothing to do
 
 
 _C = IndexChange.__table__
@@ -302,24 +323,25 @@ class ScoringIndex:
             # Reading every row takes a while: never hold SQLite's write lock for it.
             session.connection(execution_options=READ_ONLY)
             seq = session.scalar(select(func.coalesce(func.max(IndexChange.seq), 0))) or 0
-            # Plain rows of the scored columns, in chunks: no ORM objects (68,000 of them
-            # took 1.5 GB at 50,000 participants) and never a name or contact.
-            frames = (
-                _chunked_frame(
+            matcher = self._factory()
+            self._apply_model(session, matcher)
+            # Plain rows of the scored columns, in chunks that the matcher turns into
+            # arrays one at a time: no ORM objects (68,000 of them took 1.5 GB at 50,000
+            # participants), no table of all rows, and never a name or contact.
+            matcher.fit(
+                _chunked_frames(
                     session,
                     select(*Vacancy.__table__.columns).where(Vacancy.status == "open"),
                     vacancy_frame,
                 ),
-                _chunked_frame(
+                _chunked_frames(
                     session,
                     select(*_PARTICIPANT_SCORED).where(Participant.active.is_(True)),
                     participant_frame,
                 ),
             )
-            matcher = self._factory()
-            self._apply_model(session, matcher)
             session.rollback()
-            matcher.fit(*frames)
+            _release_free_memory()
             self._apply_model_to_fitted(matcher)
             self.matcher = matcher
             self.last_seq = int(seq)
