@@ -339,3 +339,73 @@ def test_phone_screen_keyboard_and_admin_page(browser: Any, site: LiveSite, shot
     assert page.get_by_role("cell", name="coach1", exact=True).is_visible()
     _shot(page, shots / "admin-users.png", full_page=True)
     desktop.close()
+
+
+def test_next_steps_and_requirement_insights_on_the_pages(
+    browser: Any, site: LiveSite, shots: Path
+) -> None:
+    base = {
+        "occupation": "Verkäufer", "location": {"postcode": "33602"}, "hours_per_week": 30,
+        "skills": [{"skill": "Kasse bedienen", "essential": True}], "shifts": ["day"],
+    }  # fmt: skip
+    b1 = [
+        site.api("POST", "/vacancies", "employer2", json={
+            **base, "title": f"Kassierer:in B1 Nr. {i}",
+            "languages": [{"language": "de", "level": "B1"}]})["id"]
+        for i in range(3)
+    ]  # fmt: skip
+    person = {
+        "home": {"postcode": "33602"}, "skills": ["Kasse bedienen", "Kunden beraten"],
+        "hours_per_week": {"min": 20, "max": 40}, "availability": ["early", "day", "late"],
+        "work_permit": "yes", "mobility": {"modes": ["walk", "transit"], "driving_licence": []},
+    }  # fmt: skip
+    pid = site.api("POST", "/participants", "coach1", json={
+        **person, "name": "Daria Melnyk", "languages": [{"language": "de", "level": "A2"}],
+    })["id"]  # fmt: skip
+    expected = site.api("GET", f"/participants/{pid}/next-steps", "coach1")["items"][0]
+    assert expected["text_de"] == "Deutsch A2 → B1: 3 weitere Stellen"
+    assert sorted(expected["vacancy_ids"]) == sorted(b1)
+
+    context = browser.new_context(locale="de-DE", viewport={"width": 1200, "height": 900})
+    watch = Watch(context, site)
+    coach = watch.page(context)
+    _sign_in(coach, site, "coach1")
+    coach.goto(f"{site.url}/web/coach/participants/{pid}")
+    coach.get_by_role("link", name="Nächste Schritte").click()
+    section = coach.locator("#next-steps")
+    assert section.get_by_role("heading", name="Nächste Schritte").is_visible()
+    first = section.locator("article").first
+    assert first.get_by_role("heading").inner_text() == "Deutsch A2 → B1: 3 weitere Stellen"
+    opened = first.locator("li").all_inner_texts()
+    assert sorted(t.split(" · ")[0] for t in opened) == [f"Kassierer:in B1 Nr. {i}"
+                                                          for i in range(3)]  # fmt: skip
+    assert all(t.endswith("Bäckerei Sonnenschein") for t in opened)
+    _shot(coach, shots / "coach-next-steps.png", full_page=True)
+
+    # The employer's vacancy asks for a licence that none of six approved candidates holds.
+    vid = site.api("POST", "/vacancies", "employer1", json={
+        **base, "title": "Kassierer:in mit Führerschein", "driving_licence_required": "B",
+        "languages": [{"language": "de", "level": "A2"}]})["id"]  # fmt: skip
+    for i in range(6):
+        candidate = site.api("POST", "/participants", "coach1", json={
+            **person, "name": f"Kandidat {i}", "languages": [{"language": "de", "level": "B1"}],
+        })["id"]  # fmt: skip
+        site.api("POST", f"/participants/{candidate}/consent", "coach1",
+                 json={"given": True, "notice_version": "test"})  # fmt: skip
+        site.api("POST", f"/participants/{candidate}/approval", "coach1", json={"approved": True})
+    insights = site.api("GET", f"/vacancies/{vid}/insights", "employer1")["items"]
+    assert insights[0]["label_de"] == "Kein Führerschein erforderlich"
+    assert insights[0]["additional"] >= 6
+    boss = watch.page(context)
+    _sign_in(boss, site, "employer1")
+    boss.goto(f"{site.url}/web/employer/vacancies/{vid}")
+    table = boss.locator("#insights table")
+    assert boss.get_by_role("heading", name="Welche Anforderung hält Kandidat:innen ab?"
+                            ).is_visible()  # fmt: skip
+    rows = [r.locator("td").all_inner_texts() for r in table.locator("tbody tr").all()]
+    assert rows == [[i["label_de"], i["count_display"]] for i in insights]
+    assert rows[0] == ["Kein Führerschein erforderlich", str(insights[0]["additional"])]
+    assert any(count == "weniger als 5" for _, count in rows[1:])
+    _shot(boss, shots / "employer-insights.png", full_page=True)
+    assert watch.foreign == [] and watch.errors == []
+    context.close()
