@@ -32,6 +32,8 @@ from typing import Any, Final
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import brentq
+from scipy.special import expit
 from sklearn.linear_model import LogisticRegression
 
 from matching.errors import InvalidInputError, NotFittedError
@@ -395,16 +397,31 @@ def _poisson_binomial_cdf(probabilities: np.ndarray, k: int) -> float:
 
 
 def _expected_acceptance(pairs: pd.DataFrame) -> np.ndarray:
-    """Each decision's chance of acceptance from its factors alone, over all employers."""
+    """Each decision's chance of acceptance from its factors and its employer's level.
+
+    A logistic model of acceptance on the five factors over every employer's decisions
+    gives each decision's log-odds; each employer's log-odds are then shifted by one
+    constant so that its expected acceptances add up to its actual ones. What is left for
+    a group is how it fared against the employer's other decisions, pair fit accounted for.
+    """
     accepted = pairs["accepted"].to_numpy(dtype=bool)
-    if len(pairs) == 0 or accepted.all() or not accepted.any():
-        return np.full(len(pairs), accepted.mean() if len(pairs) else 0.0)
-    if not all(f in pairs.columns for f in FACTORS):
-        return np.full(len(pairs), accepted.mean())
-    X = pairs[list(FACTORS)].astype(float)
-    X = X.fillna(X.mean()).fillna(0.0).to_numpy()
-    model = LogisticRegression(C=1.0).fit(X, accepted)
-    return model.predict_proba(X)[:, 1]
+    if len(pairs) == 0:
+        return np.zeros(0)
+    if accepted.all() or not accepted.any() or not all(f in pairs.columns for f in FACTORS):
+        logits = np.zeros(len(pairs))
+    else:
+        X = pairs[list(FACTORS)].astype(float)
+        X = X.fillna(X.mean()).fillna(0.0).to_numpy()
+        logits = LogisticRegression(C=1.0).fit(X, accepted).decision_function(X)
+    expected = np.empty(len(pairs))
+    for rows in pairs.groupby(V.EMPLOYER_ID, sort=False).indices.values():
+        target, base = accepted[rows].sum(), logits[rows]
+        if target == 0 or target == len(rows):  # all rejected or all accepted: no contrast
+            expected[rows] = target / len(rows)
+            continue
+        shift = brentq(lambda d, b=base, t=target: expit(b + d).sum() - t, -50.0, 50.0)
+        expected[rows] = expit(base + shift)
+    return expected
 
 
 def employer_label_audit(
@@ -423,11 +440,13 @@ def employer_label_audit(
     An employer decides on an application: it invites (``interview``, and then perhaps
     ``hired``) or rejects (``rejected``; in the outcome vocabulary only employers reject).
     Whether a pair is accepted also depends on how well it fits (a long commute is turned
-    down more often, whoever makes it), so each decision's *expected* acceptance is taken
-    from its factors alone: a logistic model of acceptance on the five factors (as first
-    shown) over every employer's decisions. For each employer, attribute and stated group
-    with at least ``min_group_size`` people among the employer's decided pairs, the
-    group's accepted decisions are compared with the number its factors predict: the
+    down more often, whoever makes it), so each decision's *expected* acceptance comes
+    from a logistic model of acceptance on the five factors (as first shown) over every
+    employer's decisions, shifted per employer by one constant on the log-odds so that the
+    employer's expected acceptances add up to its actual ones: a group is compared with
+    the employer's other decisions, pair fit accounted for. For each employer, attribute
+    and stated group with at least ``min_group_size`` people among the employer's decided
+    pairs, the group's accepted decisions are compared with that expectation: the
     one-sided p-value is the chance of so few under independent draws with the predicted
     probabilities (Poisson-binomial). The p-values are Holm-adjusted over every test. A
     cell is ``flagged`` when its *adjusted ratio* (accepted over expected) is below

@@ -151,6 +151,41 @@ def test_employer_audit_flags_the_employer_that_turns_a_group_away() -> None:
                                                     "flagged_employers": ["e1"]}
 
 
+def test_employer_audit_does_not_blame_employers_for_what_the_factors_explain() -> None:
+    # Everywhere, long commutes (group "far") are accepted one time in five and short ones
+    # four times in five. Raw rates differ fourfold; against what the commute predicts at
+    # each employer, nobody turns a group away. A fourth employer also rejects every
+    # "far" person whose commute is short: that is flagged.
+    attributes = people({"far": 10, "near": 10}, "nationality_group",
+                        key="participant_pseudonym")
+    rows = []
+    for employer in ("e1", "e2", "e3", "e4"):
+        for group, commute, accepted in (("far", 0.1, 1), ("near", 0.9, 4)):
+            for i in range(10):
+                for j in range(5):
+                    ok = j < accepted
+                    rows.append({"participant_pseudonym": f"{group}-{i}",
+                                 "vacancy_id": f"{employer}-v{j}", "skills": 0.5,
+                                 "occupation": 0.5, "language": 0.5, "hours": 0.5,
+                                 "commute": commute, "relevance": 2.0 if ok else 0.0,
+                                 "status": "interview" if ok else "rejected"})
+    for i in range(10):  # e4 also sees "far" people with short commutes and rejects them
+        for j in range(5, 9):
+            rows.append({"participant_pseudonym": f"far-{i}", "vacancy_id": f"e4-v{j}",
+                         "skills": 0.5, "occupation": 0.5, "language": 0.5, "hours": 0.5,
+                         "commute": 0.9, "relevance": 0.0, "status": "rejected"})
+    vacancies = pd.DataFrame({"vacancy_id": [f"e{e}-v{j}" for e in range(1, 5) for j in range(9)],
+                              "employer_id": [f"e{e}" for e in range(1, 5) for _ in range(9)]})
+    out = employer_label_audit(pd.DataFrame(rows), attributes, vacancies,
+                               columns=("nationality_group",))
+    e1 = out[out["employer_id"] == "e1"].set_index("group")
+    assert e1.loc["far", "acceptance_rate"] == pytest.approx(0.2)
+    assert e1.loc["far", "impact_ratio"] == pytest.approx(0.25)  # raw: far below 0.8
+    assert 0.7 < e1.loc["far", "adjusted_ratio"] < 1.3  # explained by the commute
+    flagged = out[out["flagged"]]
+    assert flagged[["employer_id", "group"]].values.tolist() == [["e4", "far"]]
+
+
 def test_bad_input_names_the_field() -> None:
     attributes = people({"female": 5})
     pairs = exposure({"female-0": (1, 1)})
