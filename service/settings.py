@@ -46,9 +46,10 @@ class Settings(BaseSettings):
     rate_limit_per_second : float
         Requests per second each user (bearer token or session cookie; the client
         address without either) may make per worker process, with failed sign-ins
-        slowed down (:mod:`service.ratelimit`); 0 switches both off. The default, 50 per
-        second with bursts of 100, is far above what a person at the pages or a script
-        for one caseload sends (a few per second), and stops a runaway client.
+        slowed down (:mod:`service.ratelimit`); 0 switches both off. The default, 10 per
+        second with bursts of 40, is above what a person at the pages (a page and its
+        assets at a click) or a script for one caseload sends, and keeps one user from
+        taking more than a small share of a worker (``benchmarks/bench_flood.py``).
     rate_limit_burst : int
         How many requests a user may make at once before the rate applies.
     retention_days : int
@@ -71,8 +72,8 @@ class Settings(BaseSettings):
     pseudonym_secret: SecretStr | None = None
     request_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
     request_deadline_seconds: float = Field(default=10.0, gt=0, le=600)
-    rate_limit_per_second: float = Field(default=50.0, ge=0)
-    rate_limit_burst: int = Field(default=100, ge=1)
+    rate_limit_per_second: float = Field(default=10.0, ge=0)
+    rate_limit_burst: int = Field(default=40, ge=1)
     retention_days: int = Field(default=365, ge=1)
     audit_retention_days: int | None = Field(default=None, ge=183)
     host: str = "127.0.0.1"

@@ -153,7 +153,7 @@ def test_on_by_default_and_off_with_zero(tmp_path: Any) -> None:
 
     url = f"sqlite:///{tmp_path / 'jobmatch.db'}"
     defaults = Settings(database_url=url)
-    assert (defaults.rate_limit_per_second, defaults.rate_limit_burst) == (50.0, 100)
+    assert (defaults.rate_limit_per_second, defaults.rate_limit_burst) == (10.0, 40)
     assert limited(defaults)
     assert not limited(Settings(database_url=url, rate_limit_per_second=0))
 
