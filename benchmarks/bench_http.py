@@ -224,6 +224,9 @@ class Server:
             JOBMATCH_HOST="127.0.0.1",
             JOBMATCH_PORT=str(self.port),
         )
+        # The demo market has two coaches, each sending far more than a person would:
+        # without the per-user rate limit unless the caller sets one.
+        env.setdefault("JOBMATCH_RATE_LIMIT_PER_SECOND", "0")
         self._log = log_path.open("ab")
         self.process = subprocess.Popen(
             [
