@@ -54,10 +54,12 @@ class ConceptLabels:
         for kind, frame in (("skill", taxonomy.skills), ("occupation", taxonomy.occupations)):
             de = frame["label_de"].to_numpy(dtype=object)
             de = np.where(pd.isna(de), None, de)
+            # Python lists: indexing them is several times cheaper than object arrays,
+            # and every explanation looks up a dozen concepts.
             self._columns[kind] = (
-                frame["uri"].to_numpy(dtype=object),
-                de,
-                frame["label_en"].to_numpy(dtype=object),
+                frame["uri"].to_numpy(dtype=object).tolist(),
+                de.tolist(),
+                frame["label_en"].to_numpy(dtype=object).tolist(),
             )
 
     def concept(self, position: int, kind: str) -> dict[str, Any]:
