@@ -4,20 +4,27 @@ For each market size the benchmark fills a fresh SQLite database in a temporary
 directory with the Bielefeld demo market through the service's own demo loader
 (:func:`service.demo.load_demo`, here with the market size given), creates one
 employer user per employer, starts ``jobmatch serve`` on 127.0.0.1 and drives it from
-a second process (:mod:`benchmarks.loadgen`, httpx keep-alive connections). Every
+a second process: ``wrk`` with ``benchmarks/wrk_requests.lua`` where it is installed (a
+C load generator that leaves most of the machine's CPU to the service), else
+:mod:`benchmarks.loadgen` (Python, httpx keep-alive connections; a note says so). Every
 request names a different participant (coach ``matches``) or vacancy (employer
 ``candidates``); the audit log is written on every request, as in production; the
 access log goes to a file.
 
 Measured: p50/p99 at concurrency 1 with one worker; requests/s with two workers at
-concurrency 16; the high-water mark of resident memory (``VmHWM``) of every service
-process. ``--profile`` samples the single worker with py-spy during a concurrency-1
+concurrency 16; the service's CPU time per request (user + system of the serving
+processes over the run, divided by the requests: on a machine with ``n`` cores, at most
+``n / cpu`` requests per second are possible, less the load generator's share); the
+high-water mark of resident memory (``VmHWM``) of every service process.
+``--profile`` samples the single worker with py-spy during a concurrency-1
 run and attributes the time to the parts of a request.
 
 Usage::
 
     python -m benchmarks.bench_http                       # both sizes
     python -m benchmarks.bench_http --sizes small --profile
+    python -m benchmarks.bench_http --sizes small --load-generator python
+    python -m benchmarks.bench_http --sizes small --compare-ref 5155df2   # before/after
 """
 
 from __future__ import annotations
@@ -69,6 +76,8 @@ TARGETS = {
     "small": {"p50_ms": 3.0, "p99_ms": 15.0, "requests_per_s": 1000.0},
     "large": {"p99_ms": 30.0, "vm_hwm_mb": 1024.0},
 }
+
+_WRK_SCRIPT = Path(__file__).resolve().parent / "wrk_requests.lua"
 
 _EXTRA_LIBRARIES = ("httpx", "pydantic", "starlette", "uvloop", "httptools", "h11", "py-spy")
 
@@ -213,9 +222,13 @@ class Server:
     workers : int
     log_path : Path
         File receiving the service's stdout (access log) and stderr.
+    root : Path, optional
+        Checkout whose ``service`` package runs (another version for ``--compare-ref``).
     """
 
-    def __init__(self, database_url: str, workers: int, log_path: Path) -> None:
+    def __init__(
+        self, database_url: str, workers: int, log_path: Path, *, root: Path = ROOT
+    ) -> None:
         self.port = _free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ)
@@ -237,7 +250,7 @@ class Server:
                 "--workers",
                 str(workers),
             ],
-            cwd=ROOT,
+            cwd=root,
             env=env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
@@ -390,6 +403,83 @@ def run_loadgen(
         "note": "p50/p99 are the largest of the per-process values",
         "loadavg_1min_before": round(load_before, 2),
     }
+
+
+def run_wrk(
+    base_url: str,
+    requests: list[tuple[str, str]],
+    directory: Path,
+    *,
+    concurrency: int,
+    seconds: float,
+    warmup_seconds: float = 3.0,
+) -> dict[str, Any]:
+    """Drive the service with ``wrk`` (one thread per connection, at most 4 threads).
+
+    Parameters
+    ----------
+    base_url : str
+    requests : list of (str, str)
+        ``(path, token)``, cycled; each wrk thread walks its own stride.
+    directory : Path
+        Where the plan file is written.
+    concurrency : int
+        Connections.
+    seconds : float
+        Length of the measured run (after an unmeasured warm-up of ``warmup_seconds``).
+
+    Returns
+    -------
+    dict
+        As :func:`run_loadgen`: ``n``, ``requests_per_s``, ``p50_ms`` .. ``max_ms``,
+        ``statuses``, plus ``socket_errors``.
+    """
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise RuntimeError("wrk is not installed")
+    plan = directory / "plan.tsv"
+    plan.write_text("".join(f"{p}\t{t}\n" for p, t in requests), encoding="utf-8")
+    threads = max(1, min(concurrency, 4))
+    env = dict(os.environ, WRK_PLAN=str(plan), WRK_THREADS=str(threads))
+    load_before = os.getloadavg()[0]
+
+    def once(duration: float) -> dict[str, Any]:
+        out = subprocess.run(
+            [wrk, f"-t{threads}", f"-c{concurrency}", f"-d{max(1, round(duration))}s",
+             "--timeout", "10s", "-s", str(_WRK_SCRIPT), base_url],
+            env=env, capture_output=True, text=True, timeout=duration + 120, check=True,
+        )  # fmt: skip
+        return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+    if warmup_seconds > 0:
+        once(warmup_seconds)
+    raw = once(seconds)
+    wall = raw["wall_s"]
+    return {
+        "n": raw["n"],
+        "wall_s": wall,
+        "requests_per_s": round(raw["n"] / wall, 1) if wall > 0 else None,
+        "statuses": raw["statuses"],
+        "socket_errors": raw["socket_errors"],
+        **{f"{k}_ms": round(raw[f"{k}_us"] / 1000, 3)
+           for k in ("p50", "p90", "p99", "max", "mean")},
+        "concurrency": concurrency,
+        "load_generator": "wrk",
+        "loadavg_1min_before": round(load_before, 2),
+    }  # fmt: skip
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of processes (and their waited-for children), in seconds."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
 
 
 #: Parts of a request, recognised by frames of py-spy stacks (``function (file:line)``).
@@ -597,33 +687,54 @@ def _print_row(label: str, result: dict[str, Any]) -> None:
     )
 
 
-def _bench_size(name: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
-    n_participants, n_vacancies, n_employers = SIZES[name]
-    directory = work / name
-    directory.mkdir()
-    print(f"{name}: {n_participants} participants x {n_vacancies} vacancies", flush=True)
-    market = prepare_market(directory, n_participants, n_vacancies, n_employers, seed=args.seed)
-    print(f"  database filled in {market.setup_s} s", flush=True)
-    out: dict[str, Any] = {
-        "participants": n_participants,
-        "vacancies": n_vacancies,
-        "employers": n_employers,
-        "open_vacancies": market.vacancies,
-        "setup_s": market.setup_s,
-        "targets": TARGETS[name],
-    }
+def _drive(
+    server: Server,
+    requests: list[tuple[str, str]],
+    directory: Path,
+    args: argparse.Namespace,
+    *,
+    concurrency: int,
+    measured: int,
+) -> dict[str, Any]:
+    """One run with the chosen load generator, with the service's CPU time per request."""
+    workers = server.workers()
+    before = _cpu_seconds(workers)
+    if args.load_generator == "wrk":
+        result = run_wrk(server.base_url, requests, directory, concurrency=concurrency,
+                         seconds=args.wrk_seconds, warmup_seconds=0)  # fmt: skip
+        # the warm-up ran before: CPU covers the measured requests only
+        sent = result["n"]
+    else:
+        result = run_loadgen(
+            server.base_url, requests, directory, concurrency=concurrency,
+            measured=measured, warmup=args.warmup, max_seconds=args.max_seconds,
+            processes=args.loadgen_processes if concurrency > 1 else 1,
+        )  # fmt: skip
+        result["load_generator"] = "python -m benchmarks.loadgen"
+        sent = result["n"] + args.warmup
+    cpu = _cpu_seconds(workers) - before
+    result["server_cpu_ms_per_request"] = round(1000 * cpu / sent, 3) if sent else None
+    return result
+
+
+def _measure(
+    market: Market, directory: Path, args: argparse.Namespace, *, root: Path = ROOT
+) -> dict[str, Any]:
+    """Latency with one worker, then throughput with ``args.workers``, of one service."""
+    out: dict[str, Any] = {}
     routes = {"coach_matches": market.coach_requests,
               "employer_candidates": market.employer_requests}  # fmt: skip
     log = directory / "service.log"
 
-    server = Server(market.database_url, 1, log)
+    server = Server(market.database_url, 1, log, root=root)
     try:
         out["ready_s_one_worker"] = round(server.wait_ready(args.ready_timeout), 1)
         for route, requests in routes.items():
-            result = run_loadgen(
-                server.base_url, requests, directory, concurrency=1,
-                measured=args.requests, warmup=args.warmup, max_seconds=args.max_seconds,
-            )  # fmt: skip
+            if args.load_generator == "wrk":
+                run_wrk(server.base_url, requests, directory, concurrency=1, seconds=0,
+                        warmup_seconds=3)  # fmt: skip
+            result = _drive(server, requests, directory, args, concurrency=1,
+                            measured=args.requests)  # fmt: skip
             out[f"{route}_c1_w1"] = result
             _print_row(f"{route}, concurrency 1, 1 worker", result)
         if args.profile:
@@ -636,15 +747,16 @@ def _bench_size(name: str, args: argparse.Namespace, work: Path) -> dict[str, An
         server.stop()
 
     if not args.skip_throughput:
-        server = Server(market.database_url, args.workers, log)
+        server = Server(market.database_url, args.workers, log, root=root)
         try:
             out["ready_s_two_workers"] = round(server.wait_ready(args.ready_timeout), 1)
             for route, requests in routes.items():
-                result = run_loadgen(
-                    server.base_url, requests, directory, concurrency=args.concurrency,
-                    measured=args.throughput_requests, warmup=args.warmup,
-                    max_seconds=args.max_seconds, processes=args.loadgen_processes,
-                )  # fmt: skip
+                if args.load_generator == "wrk":
+                    run_wrk(server.base_url, requests, directory,
+                            concurrency=args.concurrency, seconds=0, warmup_seconds=3)  # fmt: skip
+                result = _drive(server, requests, directory, args,
+                                concurrency=args.concurrency,
+                                measured=args.throughput_requests)  # fmt: skip
                 out[f"{route}_c{args.concurrency}_w{args.workers}"] = result
                 _print_row(f"{route}, concurrency {args.concurrency}, {args.workers} workers",
                            result)  # fmt: skip
@@ -654,6 +766,81 @@ def _bench_size(name: str, args: argparse.Namespace, work: Path) -> dict[str, An
     peak = max(m["vm_hwm_mb"] for m in out["memory_one_worker"].values())
     out["peak_vm_hwm_mb_one_worker"] = peak
     print(f"  peak resident memory (VmHWM) of the one-worker service: {peak} MB", flush=True)
+    return out
+
+
+def _export_ref(ref: str, directory: Path) -> Path:
+    """Extract the tree of git ``ref`` into ``directory`` (for ``--compare-ref``)."""
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], capture_output=True,
+                             check=True, timeout=300).stdout  # fmt: skip
+    directory.mkdir()
+    subprocess.run(["tar", "-x", "-C", str(directory)], input=archive, check=True, timeout=300)
+    return directory
+
+
+def _market_in(root: Path, directory: Path, sizes: tuple[int, int, int], seed: int) -> Market:
+    """:func:`prepare_market` with the code of another checkout (its own migrations)."""
+    code = (
+        "import json, sys; from pathlib import Path; "
+        "from benchmarks.bench_http import prepare_market; "
+        "n = list(map(int, sys.argv[2:6])); "
+        "m = prepare_market(Path(sys.argv[1]), n[0], n[1], n[2], seed=n[3]); "
+        "print(json.dumps([m.database_url, m.coach_requests, m.employer_requests, "
+        "m.setup_s, m.participants, m.vacancies]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(directory), *map(str, sizes), str(seed)],
+        cwd=root, capture_output=True, text=True, check=True, timeout=3600,
+    )  # fmt: skip
+    url, coach, employer, setup_s, n_p, n_v = json.loads(out.stdout.strip().splitlines()[-1])
+    return Market(url, [tuple(r) for r in coach], [tuple(r) for r in employer], setup_s, n_p, n_v)
+
+
+def _ratios(current: dict[str, Any], baseline: dict[str, Any]) -> dict[str, Any]:
+    """``current / baseline`` of latency, throughput and CPU per request, per run."""
+    out: dict[str, Any] = {}
+    for key, run in current.items():
+        base = baseline.get(key)
+        if not (isinstance(run, dict) and isinstance(base, dict) and "p50_ms" in run):
+            continue
+        out[key] = {
+            metric: round(run[metric] / base[metric], 3)
+            for metric in ("p50_ms", "p99_ms", "requests_per_s", "server_cpu_ms_per_request")
+            if run.get(metric) and base.get(metric)
+        }
+    return out
+
+
+def _bench_size(name: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    n_participants, n_vacancies, n_employers = SIZES[name]
+    directory = work / name
+    directory.mkdir()
+    print(f"{name}: {n_participants} participants x {n_vacancies} vacancies", flush=True)
+    out: dict[str, Any] = {
+        "participants": n_participants,
+        "vacancies": n_vacancies,
+        "employers": n_employers,
+        "targets": TARGETS[name],
+    }
+    if args.compare_ref:
+        # The older version first, on a market prepared by its own code, then this one.
+        root = work / "ref" if (work / "ref").exists() else _export_ref(args.compare_ref,
+                                                                          work / "ref")
+        base_dir = work / f"{name}-ref"
+        base_dir.mkdir()
+        print(f"  {args.compare_ref} (baseline):", flush=True)
+        market = _market_in(root, base_dir, SIZES[name], args.seed)
+        baseline = _measure(market, base_dir, args, root=root)
+        out[f"baseline_{args.compare_ref}"] = baseline
+        print("  this version:", flush=True)
+    market = prepare_market(directory, n_participants, n_vacancies, n_employers, seed=args.seed)
+    print(f"  database filled in {market.setup_s} s", flush=True)
+    out.update(open_vacancies=market.vacancies, setup_s=market.setup_s)
+    out.update(_measure(market, directory, args))
+    if args.compare_ref:
+        out[f"ratio_to_{args.compare_ref}"] = ratios = _ratios(out, baseline)
+        for key, values in ratios.items():
+            print(f"  ratio to {args.compare_ref}: {key:34s} {json.dumps(values)}", flush=True)
     return out
 
 
@@ -673,6 +860,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="py-spy breakdown")
     parser.add_argument("--profile-seconds", type=float, default=20.0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--load-generator", choices=("auto", "wrk", "python"), default="auto",
+        help="wrk (C, apt-get install wrk) or the Python generator; auto: wrk if installed",
+    )  # fmt: skip
+    parser.add_argument(
+        "--compare-ref", default=None, metavar="GIT_REF",
+        help="also measure the service of this git revision (same load), and the ratios",
+    )  # fmt: skip
+    parser.add_argument("--wrk-seconds", type=float, default=20.0,
+                        help="length of each measured wrk run")  # fmt: skip
     parser.add_argument("--output", default="http", help="results name (http*.json)")
     parser.add_argument(
         "--memory-breakdown",
@@ -694,6 +891,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown sizes {unknown}; known: {sorted(SIZES)}")
     if not args.output.startswith("http"):
         parser.error("--output must start with 'http'")
+    if args.load_generator == "auto":
+        args.load_generator = "wrk" if shutil.which("wrk") else "python"
+        if args.load_generator == "python":
+            print("note: wrk is not installed (apt-get install wrk); using the Python load "
+                  "generator, which takes CPU from the service on a small machine", flush=True)
+    elif args.load_generator == "wrk" and shutil.which("wrk") is None:
+        parser.error("--load-generator wrk: wrk is not installed")
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="jobmatch-bench-http-") as tmp:
         work = Path(tmp)
@@ -722,8 +926,13 @@ def main(argv: list[str] | None = None) -> int:
         "setup": {
             "server": f"jobmatch serve (uvicorn) on 127.0.0.1, SQLite in a temp dir, "
             f"{args.workers} workers for throughput",
-            "load_generator": "python -m benchmarks.loadgen (httpx keep-alive, threads), "
-            "a separate process on the same machine",
+            "load_generator": (
+                f"wrk with benchmarks/wrk_requests.lua, {args.wrk_seconds:g} s per run after "
+                "a 3 s warm-up" if args.load_generator == "wrk"
+                else "python -m benchmarks.loadgen (httpx keep-alive, threads)"
+            ) + ", a separate process on the same machine",
+            "server_cpu_ms_per_request": "user + system CPU time of the serving processes "
+            "during the run, per request",
             "audit_log": "on (every matches and candidates request appends one entry)",
             "access_log": "on, to a file",
             "requests": "a different participant (matches) or vacancy (candidates) "
