@@ -4,14 +4,18 @@ artefacts refused, the kill switch, every worker swapping; training data export.
 from __future__ import annotations
 
 import io
+import threading
+import time
 import warnings
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from matching.persistence import save_model
+from matching.schema import FACTORS
 from matching.scoring import DefaultScorer
 from service.app import create_app
 from service.db import Database
@@ -131,3 +135,83 @@ def test_models_command_line(world: World, database: Database, tmp_path: Path) -
         assert off.exit_code == 0 and '"kill_switch": true' in off.output
     finally:
         get_settings.cache_clear()
+
+
+_PASSING = {"ndcg@10": 0.40, "ndcg@10_se": 0.02, "ndcg@10_gain_se": 0.01,
+            "reference_ndcg@10": 0.30, "impact_ratio_min": 0.9, "impact_ratio_group": "sex=male",
+            "impact_ratio_high_min": 1.1, "impact_ratio_high_group": "sex=male",
+            "impact_ratio_review": [], "reference_impact_ratio_min": 0.85,
+            "reference_impact_ratio_high_min": 1.0, "employer_label_flags": 0,
+            "flagged_employers": []}  # fmt: skip
+_WEIGHTS = {
+    "a": {"skills": 0.1, "occupation": 0.1, "language": 0.1, "commute": 0.6, "hours": 0.1},
+    "b": {"skills": 0.6, "occupation": 0.1, "language": 0.1, "commute": 0.1, "hours": 0.1},
+}
+
+
+@pytest.fixture
+def two_models(world: World, database: Database, tmp_path: Path) -> Any:
+    """An app reading two valid versions, ``ranker/a`` and ``ranker/b``, of known weights."""
+    for version, weights in _WEIGHTS.items():
+        save_model(DefaultScorer(weights), tmp_path, "ranker", version, metrics=_PASSING,
+                   training_data_hash="0" * 64, trained_by="test")  # fmt: skip
+    settings = Settings(database_url=database.url, models_dir=tmp_path, rate_limit_per_second=0)
+    app = create_app(settings, database=database)
+    with TestClient(app) as client:
+        yield World(client, world.tokens, world.ids)
+
+
+def test_gate_activates_a_passing_model_without_override(two_models: World) -> None:
+    w = two_models
+    pid = w.participant()
+    w.vacancy()
+    done = w.ok("POST", "/models/activate", "admin", json={"name": "ranker", "version": "a"})
+    assert done["active"]["decision"] == {
+        "allowed": True, "overridden": False, "reasons": done["active"]["decision"]["reasons"]}
+    assert all(r.startswith("passed") for r in done["active"]["decision"]["reasons"])
+    serving = DefaultScorer(_WEIGHTS["a"]).version  # a saved default reports its weights
+    assert done["serving"] == serving
+    assert w.ok("GET", f"/participants/{pid}/matches", "coach1")["model_version"] == serving
+    # Against an active learned model with the same figures there is no gain: refused.
+    again = w.call("POST", "/models/activate", "admin", json={"name": "ranker", "version": "b"})
+    assert again.status_code == 409 and "does not beat the active model" in again.text
+
+
+def test_ten_swaps_during_concurrent_requests(two_models: World) -> None:
+    """0 errors, and every answer is scored wholly by the version it names."""
+    w = two_models
+    pids = [w.participant() for _ in range(3)]
+    for _ in range(4):
+        w.vacancy()
+    scorers = {s.version: s for s in (DefaultScorer(_WEIGHTS["a"]), DefaultScorer(_WEIGHTS["b"]),
+                                      DefaultScorer())}  # fmt: skip
+    answers: list[Any] = []
+    stop = threading.Event()
+
+    def stream(pid: int) -> None:
+        while not stop.is_set():
+            response = w.call("GET", f"/participants/{pid}/matches", "coach1")
+            answers.append((response.status_code, response.json()))
+
+    threads = [threading.Thread(target=stream, args=(pid,)) for pid in pids]
+    for thread in threads:
+        thread.start()
+    try:
+        for i in range(10):
+            version = "ab"[i % 2]
+            w.ok("POST", "/models/activate", "admin", json={
+                "name": "ranker", "version": version, "override_reason": "Wechseltest"})
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=60)
+    failed = [(status, body) for status, body in answers if status != 200]
+    assert answers and not failed, (len(answers), failed[:3])
+    seen = {body["model_version"] for _, body in answers}
+    assert seen <= set(scorers) and len(seen) >= 2
+    for _, body in answers:
+        scorer = scorers[body["model_version"]]
+        for item in body["items"]:
+            factors = np.asarray([[item["factors"][f] for f in FACTORS]], dtype=np.float32)
+            assert item["score"] == pytest.approx(float(scorer.score(factors)[0]), abs=1e-3)
