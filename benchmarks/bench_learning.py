@@ -37,6 +37,7 @@ from matching import DefaultScorer, Geocoder, Matcher, Taxonomy
 from matching.datasets import make_demo_market
 from matching.fairness import candidate_metrics
 from matching.persistence import promotion_decision
+from matching.scoring import Scorer
 from matching.simulation import simulate_outcomes
 from matching.training import LearnedScorer, build_training_table, evaluate_scorers, time_split
 
@@ -51,7 +52,7 @@ def quality(seed: int, taxonomy: Taxonomy, geocoder: Geocoder) -> dict[str, Any]
     started = time.perf_counter()
     model = LearnedScorer().fit(train)
     fit_s = time.perf_counter() - started
-    scorers = {"default": DefaultScorer(), "learned": model}
+    scorers: dict[str, Scorer] = {"default": DefaultScorer(), "learned": model}
     evaluation = evaluate_scorers(test, scorers, k=10)
     people = sim.monitoring.merge(sim.pseudonyms, on="participant_pseudonym")
     metrics = candidate_metrics(
