@@ -238,8 +238,10 @@ class Server:
             JOBMATCH_PORT=str(self.port),
         )
         # The demo market has two coaches, each sending far more than a person would:
-        # without the per-user rate limit unless the caller sets one.
-        env.setdefault("JOBMATCH_RATE_LIMIT_PER_SECOND", "0")
+        # without the per-user rate limit unless the caller sets one (older revisions,
+        # see --compare-ref, had it off by default and do not accept 0).
+        if root == ROOT:
+            env.setdefault("JOBMATCH_RATE_LIMIT_PER_SECOND", "0")
         self._log = log_path.open("ab")
         self.process = subprocess.Popen(
             [
