@@ -45,13 +45,17 @@ if TYPE_CHECKING:
     from matching.matcher import Matcher, MatchResult
 
 __all__ = [
+    "DEFAULT_SATURATION_LEVEL",
+    "DEFAULT_SATURATION_TOLERANCE",
     "DEFAULT_TOLERANCE",
     "DEFAULT_TOP_N",
     "OFFER_SLACK",
+    "SATURATION_FLOOR",
     "Alternative",
     "Assignment",
     "Plan",
-        "placement_plan",
+    "placement_plan",
+    "saturated_vacancies",
     "spread_matches",
     "spread_order",
     "spread_rankings",
@@ -60,6 +64,13 @@ __all__ = [
 
 #: Scores within this distance count as near-equal when spreading exposure.
 DEFAULT_TOLERANCE: Final = 0.1
+#: A saturated vacancy yields its place to an unsaturated one scoring up to this less.
+DEFAULT_SATURATION_TOLERANCE: Final = 0.3
+#: A vacancy is saturated when its load exceeds this multiple of the average load per
+#: opening over the participant's eligible vacancies (and :data:`SATURATION_FLOOR`).
+DEFAULT_SATURATION_LEVEL: Final = 1.2
+#: ... and more people are being sent to it than it has openings.
+SATURATION_FLOOR: Final = 1.0
 #: Each participant competes in a plan for this many of their best feasible vacancies.
 DEFAULT_TOP_N: Final = 30
 #: Each alternatives round offers a free opening to at most ceil(this x team / free
@@ -195,14 +206,14 @@ def _check_counts(counts: Mapping[str, Any], field: str) -> dict[str, int]:
     return result
 
 
-def _check_tolerance(value: Any) -> float:
+def _check_tolerance(value: Any, field: str = "tolerance") -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise InvalidInputError(f"tolerance must be a number in [0, 1], got {value!r}",
-                                field="tolerance")
+        raise InvalidInputError(f"{field} must be a number in [0, 1], got {value!r}",
+                                field=field)
     number = float(value)
     if not 0.0 <= number <= 1.0:
-        raise InvalidInputError(f"tolerance must be a number in [0, 1], got {number:g}",
-                                field="tolerance")
+        raise InvalidInputError(f"{field} must be a number in [0, 1], got {number:g}",
+                                field=field)
     return number
 
 
@@ -245,6 +256,35 @@ def _load(state: IndexState, sent: np.ndarray) -> np.ndarray:
     return vacancy_load(sent, state.vacancies.block.openings)
 
 
+def saturated_vacancies(
+    load: np.ndarray,
+    openings: np.ndarray,
+    eligible: np.ndarray,
+    *,
+    level: float = DEFAULT_SATURATION_LEVEL,
+) -> tuple[np.ndarray, float]:
+    """Which eligible vacancies are saturated, and the average load they are judged by.
+
+    The average is the load per opening over the ``eligible`` vacancies (people sent to
+    them divided by their openings). A vacancy is saturated when its load exceeds both
+    ``level`` times that average and :data:`SATURATION_FLOOR` (more people sent than it
+    has openings): a vacancy is only called crowded when it is crowded compared with the
+    alternatives this participant has, and when it is actually over its openings.
+
+    Examples
+    --------
+    >>> load = np.array([3.0, 1.0, 0.0, 0.5])
+    >>> full, average = saturated_vacancies(load, np.array([1, 2, 1, 2]), np.ones(4, bool))
+    >>> full.tolist(), average
+    ([True, False, False, False], 1.0)
+    """
+    load = np.asarray(load, dtype=np.float64)
+    eligible = np.asarray(eligible, dtype=bool)
+    weights = np.maximum(np.asarray(openings, dtype=np.float64), 1.0)[eligible]
+    average = float((load[eligible] * weights).sum() / weights.sum()) if weights.size else 0.0
+    return eligible & (load > max(level * average, SATURATION_FLOOR)), average
+
+
 def spread_order(
     scores: np.ndarray,
     eligible: np.ndarray,
@@ -253,15 +293,21 @@ def spread_order(
     *,
     limit: int,
     tolerance: float = DEFAULT_TOLERANCE,
+    saturated: np.ndarray | None = None,
+    saturation_tolerance: float = DEFAULT_SATURATION_TOLERANCE,
 ) -> np.ndarray:
     """Positions of ``limit`` eligible rows, preferring the less loaded among near-equals.
 
-    The list is filled one place at a time. The rows *near-equal* to the best row not yet
-    listed are those scoring at most ``tolerance`` below it; of these, the one with the
-    lowest ``load`` takes the place (ties: the higher score, then the id). A row is
-    therefore never listed above, or instead of, a row that scores more than
-    ``tolerance`` more. With equal loads (for instance nobody sent anywhere yet), and
-    with ``tolerance=0``, this is the plain ranking.
+    The list is filled one place at a time from the rows not yet listed. A row may take
+    the place when no other such row scores more than the tolerance that applies above
+    it: ``saturation_tolerance`` for a ``saturated`` row above an unsaturated candidate,
+    ``tolerance`` otherwise. Of the rows that may, the one with the lowest ``load`` takes
+    the place (ties: the higher score, then the id). So a row is never listed above, or
+    instead of, a row that scores more than ``tolerance`` more, unless that row is
+    saturated and it is not, and then never by more than ``saturation_tolerance``. With
+    equal loads (for instance nobody sent anywhere yet), and with both tolerances 0, this
+    is the plain ranking; with ``saturated`` ``None`` (no row saturated) only
+    ``tolerance`` acts.
 
     Examples
     --------
@@ -270,24 +316,42 @@ def spread_order(
     >>> load = np.array([2.0, 1.0, 0.0, 0.0])
     >>> spread_order(s, np.ones(4, bool), ids, load, limit=4, tolerance=0.05).tolist()
     [2, 1, 0, 3]
+    >>> full = np.array([True, True, False, False])
+    >>> spread_order(s, np.ones(4, bool), ids, load, limit=2, tolerance=0.05,
+    ...              saturated=full, saturation_tolerance=0.25).tolist()
+    [2, 3]
     """
     scores = np.asarray(scores, dtype=np.float64)
     plain = top_k(scores, eligible, ids, limit)
-    if tolerance <= 0 or len(plain) == 0:
+    if saturated is None:
+        saturated = np.zeros(len(scores), dtype=bool)
+        saturation_tolerance = tolerance
+    saturation_tolerance = max(saturation_tolerance, tolerance)
+    if saturation_tolerance <= 0 or len(plain) == 0:
         return plain
-    # Every anchor (the best row not yet listed) scores at least the limit-th best, so
-    # only rows within the tolerance of that can be listed.
-    floor = float(scores[plain[-1]]) - tolerance
+    # Every best row not yet listed scores at least the limit-th best, so only rows
+    # within the wider tolerance of that can be listed.
+    floor = float(scores[plain[-1]]) - saturation_tolerance
     pool = np.flatnonzero(eligible & (scores >= floor))
     order = np.lexsort((ids[pool].astype(str), -scores[pool]))
     pool = pool[order]
     pool_scores = scores[pool]
     pool_load = np.asarray(load, dtype=np.float64)[pool]
+    pool_full = np.asarray(saturated, dtype=bool)[pool]
     free = np.ones(len(pool), dtype=bool)
     chosen = []
     for _ in range(len(plain)):
-        best = int(np.argmax(free))  # the pool is sorted: the first free row is the best
-        near = np.flatnonzero(free & (pool_scores >= pool_scores[best] - tolerance))
+        best = pool_scores[int(np.argmax(free))]  # sorted: the first free row is the best
+        # A saturated row may go only within `tolerance` of every row above it.
+        allowed = free & pool_full & (pool_scores >= best - tolerance)
+        open_rows = free & ~pool_full
+        if open_rows.any():
+            best_open = pool_scores[int(np.argmax(open_rows))]
+            # An unsaturated row: within `tolerance` of the unsaturated rows above it and
+            # within `saturation_tolerance` of the saturated ones.
+            allowed |= (open_rows & (pool_scores >= best_open - tolerance)
+                        & (pool_scores >= best - saturation_tolerance))
+        near = np.flatnonzero(allowed)
         lowest = near[pool_load[near] == pool_load[near].min()]
         pick = int(lowest[0])  # sorted by score, then id
         chosen.append(pool[pick])
@@ -298,6 +362,37 @@ def spread_order(
 # ----------------------------------------------------------------------- spreading
 
 
+def _check_level(value: Any) -> float:
+    if (isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating)
+            or not 1.0 <= float(value) <= 100.0):
+        raise InvalidInputError(f"saturation_level must be a number in [1, 100], got {value!r}",
+                                field="saturation_level")
+    return float(value)
+
+
+def _decimal_de(value: float) -> str:
+    return f"{value:.1f}".replace(".", ",")
+
+
+def _load_note(load: float, average: float, saturated: bool, plain_rank: int | None,
+               rank: int) -> dict[str, Any]:
+    """What an item of a spread list says about the people already sent there."""
+    note: dict[str, Any] = {
+        "people_per_opening": _round(load),
+        "average_per_opening": _round(average),
+        "saturated": saturated,
+        "plain_rank": plain_rank,
+    }
+    if saturated:
+        text = (f"Für diese Stelle sind bereits viele Personen pro freiem Platz vorgeschlagen "
+                f"({_decimal_de(load)} je Platz, bei vergleichbaren Stellen im Schnitt "
+                f"{_decimal_de(average)})")
+        if plain_rank is not None and rank > plain_rank:
+            text += "; daher weiter unten in der Liste"
+        note["reason_de"] = text
+    return note
+
+
 def spread_matches(
     matcher: Matcher,
     participant_id: str,
@@ -305,6 +400,8 @@ def spread_matches(
     limit: int = 10,
     exposure: Mapping[str, int],
     tolerance: float = DEFAULT_TOLERANCE,
+    saturation_tolerance: float = DEFAULT_SATURATION_TOLERANCE,
+    saturation_level: float = DEFAULT_SATURATION_LEVEL,
     overrides: Iterable[tuple[str, str]] = (),
 ) -> MatchResult:
     """Top vacancies for a participant, preferring less-exposed ones among near-equals.
@@ -319,7 +416,14 @@ def spread_matches(
         Vacancy id → participants already being sent there (recorded ``proposed`` and
         ``applied`` outcomes, or lists already handed out); unknown ids are ignored.
     tolerance : float, default 0.1
-        Largest score difference that spreading may overrule.
+        Largest score difference that spreading may overrule between any two vacancies.
+    saturation_tolerance : float, default 0.3
+        Largest score difference by which an unsaturated vacancy may be listed above a
+        saturated one (:func:`saturated_vacancies`); values below ``tolerance`` act as
+        ``tolerance``.
+    saturation_level : float, default 1.2
+        A vacancy is saturated above this multiple of the average load per opening over
+        the participant's eligible vacancies (and above one person per opening).
     overrides : iterable of (vacancy_id, reason)
         As for :meth:`Matcher.match_participant`.
 
@@ -327,17 +431,24 @@ def spread_matches(
     -------
     MatchResult
         The structure of :meth:`Matcher.match_participant`; items re-ordered and ranks
-        renumbered; scores, factors and explanations unchanged.
+        renumbered; scores and factors unchanged. Each item's explanation gains
+        ``"spread"``: the people sent per opening, the average over the participant's
+        eligible vacancies, whether the vacancy counts as saturated, its rank in the
+        plain list and, for a saturated one, a German ``reason_de`` (also appended to
+        ``summary_de``).
 
     Raises
     ------
     InvalidInputError
-        A bad ``limit``, ``tolerance`` or ``exposure`` value.
+        A bad ``limit``, ``tolerance``, ``saturation_tolerance``, ``saturation_level`` or
+        ``exposure`` value.
     UnknownIdError
         The participant is not in the index.
     """
     limit = check_limit(limit)
     tolerance = _check_tolerance(tolerance)
+    saturation_tolerance = _check_tolerance(saturation_tolerance, "saturation_tolerance")
+    saturation_level = _check_level(saturation_level)
     counts = _check_counts(exposure, "exposure")
     state = _fitted_state(matcher)
     overrides = list(overrides)
@@ -347,8 +458,11 @@ def spread_matches(
     scores = matcher.scorer_.score(pairs.factors.T)
     eligible = pairs.passing & vt.alive
     ids = vt.block.ids
-    chosen = spread_order(scores, eligible, ids, _load(state, _per_row(state, counts)),
-                          limit=limit, tolerance=tolerance)
+    load = _load(state, _per_row(state, counts))
+    full, average = saturated_vacancies(load, vt.block.openings, eligible,
+                                        level=saturation_level)
+    chosen = spread_order(scores, eligible, ids, load, limit=limit, tolerance=tolerance,
+                          saturated=full, saturation_tolerance=saturation_tolerance)
     # Fetch the plain ranking down to the last chosen vacancy, so that every chosen one
     # comes with its explanation; the matcher ranks by the same scores and ties.
     fetch = limit
@@ -357,7 +471,15 @@ def spread_matches(
         fetch = max(limit, int(np.count_nonzero(eligible & (scores >= worst))))
     result = matcher.match_participant(participant_id, limit=fetch, overrides=overrides)
     items = {item.vacancy_id: item for item in result.items}
-    ranked = [replace(items[str(ids[v])], rank=rank) for rank, v in enumerate(chosen, start=1)]
+    ranked = []
+    for rank, v in enumerate(chosen, start=1):
+        item = items[str(ids[v])]
+        note = _load_note(float(load[v]), average, bool(full[v]), item.rank, rank)
+        explanation = {**item.explanation, "spread": note}
+        if "reason_de" in note:
+            explanation["summary_de"] = [*item.explanation.get("summary_de", []),
+                                         note["reason_de"]]
+        ranked.append(replace(item, rank=rank, explanation=explanation))
     return replace(result, items=ranked)
 
 
@@ -367,13 +489,16 @@ def spread_rankings(
     *,
     limit: int = 10,
     tolerance: float = DEFAULT_TOLERANCE,
+    saturation_tolerance: float = DEFAULT_SATURATION_TOLERANCE,
+    saturation_level: float = DEFAULT_SATURATION_LEVEL,
     exposure: Mapping[str, int] | None = None,
 ) -> dict[str, list[str]]:
     """Spread lists for many participants, each list counting as exposure for the next.
 
     Participants are served in id order (so the result does not depend on the order
     given); every vacancy on a participant's list adds one to its exposure before the
-    next participant is ranked. ``tolerance=0`` gives the plain top-``limit`` lists.
+    next participant is ranked. The parameters are those of :func:`spread_matches`;
+    ``tolerance=0`` and ``saturation_tolerance=0`` give the plain top-``limit`` lists.
 
     Returns
     -------
@@ -382,6 +507,8 @@ def spread_rankings(
     """
     limit = check_limit(limit)
     tolerance = _check_tolerance(tolerance)
+    saturation_tolerance = _check_tolerance(saturation_tolerance, "saturation_tolerance")
+    saturation_level = _check_level(saturation_level)
     state = _fitted_state(matcher)
     vt = state.vacancies
     sent = _per_row(state, _check_counts(exposure or {}, "exposure")).astype(np.float64)
@@ -391,8 +518,10 @@ def spread_rankings(
         _, pairs = matcher.pairs_for_participant(pid, state=state)
         scores = matcher.scorer_.score(pairs.factors.T)
         eligible = pairs.passing & vt.alive
-        chosen = spread_order(scores, eligible, ids, _load(state, sent),
-                              limit=limit, tolerance=tolerance)
+        load = _load(state, sent)
+        full, _ = saturated_vacancies(load, vt.block.openings, eligible, level=saturation_level)
+        chosen = spread_order(scores, eligible, ids, load, limit=limit, tolerance=tolerance,
+                              saturated=full, saturation_tolerance=saturation_tolerance)
         sent[chosen] += 1
         lists[pid] = [str(ids[v]) for v in chosen]
     return lists

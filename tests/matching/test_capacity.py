@@ -1,4 +1,5 @@
-"""Placement plans never overbook a vacancy; spreading only reorders near-equal matches."""
+"""Placement plans never overbook a vacancy; spreading only reorders near-equal matches, and
+lets a saturated vacancy yield only to an unsaturated one within the wider tolerance."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ from hypothesis import strategies as st
 
 from matching import InvalidInputError, Matcher, UnknownIdError
 from matching.capacity import (
+    DEFAULT_SATURATION_TOLERANCE,
+    SATURATION_FLOOR,
     placement_plan,
+    saturated_vacancies,
     spread_matches,
     spread_order,
     spread_rankings,
@@ -235,20 +239,38 @@ def twins(market, uri):
 def test_spreading_prefers_the_less_exposed_of_equal_matches(twins):
     plain = twins.match_participant("p1")
     assert [i.vacancy_id for i in plain.items] == ["v-a", "v-b", "v-c"]
-    spread = spread_matches(twins, "p1", exposure={"v-a": 5, "v-c": 0})
+    spread = spread_matches(twins, "p1", exposure={"v-a": 5, "v-c": 0},
+                            saturation_tolerance=0.1)
     assert [i.vacancy_id for i in spread.items] == ["v-b", "v-a", "v-c"]
     assert [i.rank for i in spread.items] == [1, 2, 3]
-    assert spread.items[0].explanation == plain.items[1].explanation
+    explanation = dict(spread.items[0].explanation)
+    assert explanation.pop("spread") == {"people_per_opening": 0.0,
+                                         "average_per_opening": 1.6667,
+                                         "saturated": False, "plain_rank": 2}
+    assert explanation == plain.items[1].explanation
     assert spread.items[0].score == plain.items[1].score
     assert spread.to_dict().keys() == plain.to_dict().keys()
 
 
 def test_spreading_never_overrules_more_than_the_tolerance(twins):
-    # v-c scores far lower; however exposed the others are, it stays last.
-    spread = spread_matches(twins, "p1", exposure={"v-a": 100, "v-b": 100}, tolerance=0.05)
+    # v-c scores far lower; however exposed the others are, it stays last when the
+    # saturation tier is no wider than the tolerance.
+    spread = spread_matches(twins, "p1", exposure={"v-a": 100, "v-b": 100}, tolerance=0.05,
+                            saturation_tolerance=0.05)
     assert spread.items[-1].vacancy_id == "v-c"
+    # The saturation tier lets it rise above the two saturated ones only because it
+    # scores within 0.3 of them.
+    scores = {i.vacancy_id: i.score for i in twins.match_participant("p1").items}
+    assert scores["v-a"] - scores["v-c"] <= DEFAULT_SATURATION_TOLERANCE
+    spread = spread_matches(twins, "p1", exposure={"v-a": 100, "v-b": 100})
+    assert [i.vacancy_id for i in spread.items] == ["v-c", "v-a", "v-b"]
+    assert all(i.explanation["spread"]["saturated"] for i in spread.items[1:])
     assert [i.vacancy_id for i in spread_matches(twins, "p1", exposure={"v-a": 9},
-                                                 tolerance=0.0).items] == ["v-a", "v-b", "v-c"]
+                                                 tolerance=0.0, saturation_tolerance=0.0,
+                                                 ).items] == ["v-a", "v-b", "v-c"]
+    # With the tolerance 0 but the saturation tier on, saturated v-a still yields.
+    assert [i.vacancy_id for i in spread_matches(twins, "p1", exposure={"v-a": 9},
+                                                 tolerance=0.0).items] == ["v-b", "v-c", "v-a"]
     assert [i.vacancy_id for i in spread_matches(twins, "p1", exposure={"v-a": 9},
                                                  limit=1).items] == ["v-b"]
 
@@ -269,6 +291,9 @@ def test_spreading_keeps_overrides(market, uri):
 @pytest.mark.parametrize(
     ("kwargs", "field"),
     [({"tolerance": 1.5}, "tolerance"), ({"tolerance": "wide"}, "tolerance"),
+     ({"saturation_tolerance": -0.1}, "saturation_tolerance"),
+     ({"saturation_level": 0.5}, "saturation_level"),
+     ({"saturation_level": True}, "saturation_level"),
      ({"exposure": {"v-a": -2}}, "exposure"), ({"exposure": [1]}, "exposure"),
      ({"limit": 0}, "limit")],
 )
@@ -281,11 +306,13 @@ def test_spreading_rejects_bad_arguments(twins, kwargs, field):
 
 def test_spread_rankings_with_zero_tolerance_are_the_plain_lists(crowded):
     pids = [f"p{i:02d}" for i in range(N_PARTICIPANTS)]
-    plain = spread_rankings(crowded, reversed(pids), limit=3, tolerance=0.0)
+    plain = spread_rankings(crowded, reversed(pids), limit=3, tolerance=0.0,
+                            saturation_tolerance=0.0)
     for pid in pids:
         assert plain[pid] == [i.vacancy_id for i in crowded.match_participant(pid,
                                                                               limit=3).items]
     spread = spread_rankings(crowded, pids, limit=3, tolerance=0.2)
+    assert spread == spread_rankings(crowded, reversed(pids), limit=3, tolerance=0.2)
 
     def largest(lists):
         counts: dict[str, int] = {}
@@ -354,3 +381,152 @@ def test_spread_order_never_overrules_more_than_the_tolerance(scores, data, tole
         below_or_out = [u for u in np.flatnonzero(eligible)
                         if u not in listed or order.tolist().index(u) > position]
         assert all(s[u] <= s[v] + tolerance + 1e-12 for u in below_or_out)
+
+
+# ------------------------------------------------------------------- saturation
+
+
+@pytest.fixture
+def near_and_far(market, uri):
+    """v-top needs p1's four skills (one opening), v-far a skill p1 lacks (two openings):
+    the gap is larger than the tolerance but within the saturation tolerance."""
+    full = [{"skill": uri(label), "essential": True} for label in WAREHOUSE]
+    return market(
+        [make_vacancy("v-top", skills=full, openings=1),
+         make_vacancy("v-far", skills=[{"skill": uri("operate cash register"),
+                                        "essential": True}], openings=2)],
+        [make_participant("p1", skills=[uri(label) for label in WAREHOUSE])],
+    )
+
+
+def test_a_saturated_vacancy_yields_to_an_unsaturated_one_within_the_wider_tolerance(
+    near_and_far,
+):
+    plain = near_and_far.match_participant("p1")
+    scores = {i.vacancy_id: i.score for i in plain.items}
+    assert [i.vacancy_id for i in plain.items] == ["v-top", "v-far"]
+    assert 0.1 < scores["v-top"] - scores["v-far"] <= DEFAULT_SATURATION_TOLERANCE
+
+    def order(exposure, **kwargs):
+        return [i.vacancy_id for i in spread_matches(near_and_far, "p1", exposure=exposure,
+                                                     **kwargs).items]
+
+    # Recorded outcomes count against openings: one person per opening everywhere is not
+    # saturation, and the gap is larger than the plain tolerance, so nothing moves.
+    assert order({"v-top": 1, "v-far": 2}) == ["v-top", "v-far"]
+    # Three sent to v-top's one opening (load 3; the average is 3 people over 3 openings,
+    # and 3 > 1.2 x 1): v-top is saturated and yields to v-far.
+    spread = spread_matches(near_and_far, "p1", exposure={"v-top": 3})
+    assert [i.vacancy_id for i in spread.items] == ["v-far", "v-top"]
+    top = spread.items[1]
+    note = top.explanation["spread"]
+    assert note == {
+        "people_per_opening": 3.0, "average_per_opening": 1.0, "saturated": True,
+        "plain_rank": 1,
+        "reason_de": "Für diese Stelle sind bereits viele Personen pro freiem Platz "
+                     "vorgeschlagen (3,0 je Platz, bei vergleichbaren Stellen im Schnitt "
+                     "1,0); daher weiter unten in der Liste",
+    }
+    assert top.explanation["summary_de"][-1] == note["reason_de"]
+    assert top.score == scores["v-top"] and top.rank == 2
+    risen = spread.items[0].explanation
+    assert risen["spread"] == {"people_per_opening": 0.0, "average_per_opening": 1.0,
+                               "saturated": False, "plain_rank": 2}
+    assert risen["summary_de"] == plain.items[1].explanation["summary_de"]
+    # Three people on v-far's two openings (load 1.5 > 1.2) saturate v-far instead:
+    # it is already below v-top, so nothing moves.
+    assert order({"v-far": 3}) == ["v-top", "v-far"]
+    # Switched off (the saturation tolerance no wider than the tolerance): nothing moves.
+    assert order({"v-top": 3}, saturation_tolerance=0.1) == ["v-top", "v-far"]
+    # A higher saturation level: three per opening is not above 3 x the average of 1.
+    assert order({"v-top": 3}, saturation_level=3.0) == ["v-top", "v-far"]
+    # A saturated vacancy is moved down, not hidden, while the list has room.
+    assert order({"v-top": 3}, limit=1) == ["v-far"]
+    assert order({"v-top": 3}, limit=2) == ["v-far", "v-top"]
+
+
+def test_saturation_is_judged_against_the_eligible_vacancies_and_the_floor():
+    load = np.array([3.0, 1.0, 0.0, 0.5, 9.0])
+    openings = np.array([1, 2, 1, 2, 1])
+    eligible = np.array([True, True, True, True, False])
+    full, average = saturated_vacancies(load, openings, eligible)
+    assert average == 1.0  # (3 + 2 + 0 + 1) people over 6 openings; v4 is not eligible
+    assert full.tolist() == [True, False, False, False, False]
+    # Nobody is saturated at or below one person per opening, however low the average.
+    few = np.array([1.0, 0.0, 0.0, 0.0, 0.0])
+    assert not saturated_vacancies(few, openings, eligible)[0].any()
+    assert saturated_vacancies(few * 2, openings, eligible)[0].tolist()[0] is True
+    # Nothing eligible: nothing saturated.
+    assert not saturated_vacancies(load, openings, np.zeros(5, bool))[0].any()
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=st.data(), level=st.floats(1.0, 3.0))
+def test_saturated_vacancies_are_above_level_times_average_and_the_floor(data, level):
+    n = data.draw(st.integers(1, 10))
+    sent = np.array(data.draw(st.lists(st.integers(0, 20), min_size=n, max_size=n)), float)
+    openings = np.array(data.draw(st.lists(st.integers(0, 4), min_size=n, max_size=n)))
+    eligible = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+    load = vacancy_load(sent, openings)
+    full, average = saturated_vacancies(load, openings, eligible, level=level)
+    weights = np.maximum(openings, 1)[eligible]
+    expected = sent[eligible].sum() / weights.sum() if eligible.any() else 0.0
+    assert average == pytest.approx(expected)
+    assert not (full & ~eligible).any()
+    assert (load[full] > SATURATION_FLOOR).all() and (load[full] > level * average).all()
+    rest = eligible & ~full
+    assert ((load[rest] <= SATURATION_FLOOR) | (load[rest] <= level * average + 1e-12)).all()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    scores=st.lists(st.floats(0, 1, allow_nan=False), min_size=1, max_size=12),
+    data=st.data(),
+    tolerance=st.floats(0, 0.3),
+    wider=st.floats(0, 0.6),
+    limit=st.integers(1, 12),
+)
+def test_two_tier_spreading_overrules_only_within_the_tolerance_that_applies(
+    scores, data, tolerance, wider, limit
+):
+    n = len(scores)
+    s = np.array(scores)
+    load = np.array(data.draw(st.lists(st.integers(0, 5), min_size=n, max_size=n)), float)
+    eligible = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+    full = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+    ids = np.array([f"v{i:02d}" for i in range(n)], dtype=object)
+    kwargs = {"limit": limit, "tolerance": tolerance, "saturated": full,
+              "saturation_tolerance": wider}
+    order = spread_order(s, eligible, ids, load, **kwargs).tolist()
+    assert len(order) == min(limit, int(eligible.sum()))
+    assert len(set(order)) == len(order) and eligible[order].all()
+    # Deterministic, and independent of the order of the rows (ties go by id).
+    assert spread_order(s, eligible, ids, load, **kwargs).tolist() == order
+    perm = np.array(data.draw(st.permutations(range(n))))
+    back = spread_order(s[perm], eligible[perm], ids[perm], load[perm], limit=limit,
+                        tolerance=tolerance, saturated=full[perm],
+                        saturation_tolerance=wider)
+    assert ids[perm][back].tolist() == ids[order].tolist()
+    for position, v in enumerate(order):
+        below_or_out = [u for u in np.flatnonzero(eligible)
+                        if u not in order or order.index(u) > position]
+        for u in below_or_out:
+            # u scores more than v: only by the tolerance, or by the wider one when u is
+            # saturated and v is not.
+            allowed = max(wider, tolerance) if full[u] and not full[v] else tolerance
+            assert s[u] <= s[v] + allowed + 1e-12
+    # No saturated row: the single-tier rule, whatever the wider tolerance.
+    none = np.zeros(n, dtype=bool)
+    assert (spread_order(s, eligible, ids, load, limit=limit, tolerance=tolerance,
+                         saturated=none, saturation_tolerance=wider).tolist()
+            == spread_order(s, eligible, ids, load, limit=limit,
+                            tolerance=tolerance).tolist())
+
+
+def test_recorded_outcomes_count_against_openings_in_spread_rankings(crowded):
+    pids = [f"p{i:02d}" for i in range(N_PARTICIPANTS)]
+    fresh = spread_rankings(crowded, pids[:1], limit=3)
+    first = fresh[pids[0]][0]
+    # Many people already sent to p00's best vacancy: it is no longer first for p00.
+    moved = spread_rankings(crowded, pids[:1], limit=3, exposure={first: 40})
+    assert moved[pids[0]][0] != first

@@ -302,7 +302,12 @@ def test_spread_prefers_the_vacancy_fewer_people_are_sent_to(world: World, app: 
     assert {i["vacancy_id"]: i["score"] for i in body["items"]} == {
         i["vacancy_id"]: i["score"] for i in plain["items"]
     }
-    assert _spread(world, app, pid, limit=10, tolerance=0.0)["items"][0]["vacancy_id"] == first
+    # Two people on first's one opening is saturation (above one per opening and 1.2 x the
+    # average of one): it yields even with tolerance 0; the explanation says why.
+    body = _spread(world, app, pid, limit=10, tolerance=0.0)
+    assert [i["vacancy_id"] for i in body["items"]] == [second, first]
+    assert body["items"][1]["explanation"]["spread"]["saturated"] is True
+    assert "pro freiem Platz" in body["items"][1]["explanation"]["summary_de"][-1]
 
 
 def test_spread_counts_people_sent_per_opening(world: World, app: Any) -> None:
