@@ -18,11 +18,14 @@ A vacancy with one opening should not be sent to forty people at once. Two tools
 :func:`spread_matches` and :func:`spread_rankings`
     Rank as usual, but among near-equal matches prefer vacancies fewer participants are
     already being sent to (:func:`spread_order`): each place of the list goes, among the
-    vacancies scoring at most ``tolerance`` below the best one not yet listed, to the one
-    with the lowest load (participants already sent per opening, :func:`vacancy_load`;
-    recorded ``proposed`` and ``applied`` outcomes count against the openings). A vacancy
-    is therefore never listed above, or instead of, one that scores more than
-    ``tolerance`` more.
+    vacancies that may take it, to the one with the lowest load (participants already
+    sent per opening, :func:`vacancy_load`; recorded ``proposed`` and ``applied``
+    outcomes count against the openings). Two tiers decide which may: a vacancy may be
+    listed above, or instead of, one that scores at most ``tolerance`` (0.1) more; and
+    above a *saturated* one (:func:`saturated_vacancies`: more people sent than openings
+    and above 1.2 times the average load per opening of the participant's eligible
+    vacancies) that scores at most ``saturation_tolerance`` (0.3) more. Each item's
+    explanation states the load, and a saturated vacancy says so in German.
 """
 
 from __future__ import annotations
