@@ -224,7 +224,7 @@ def _down_at_start_then_back(service: ServiceProcess, token: str, back: Any) -> 
     service.wait_live()
     statuses: Counter[int] = Counter()
     with httpx.Client(base_url=service.base_url, timeout=15) as client:
-        for _ in range(6):
+        for _ in range(3):
             response = client.get("/api/v1/participants", headers=_h(token))
             statuses[response.status_code] += 1
             assert response.status_code == 503, response.text
