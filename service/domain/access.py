@@ -17,9 +17,9 @@ from service.models import Employer, Participant, User, Vacancy
 
 __all__ = [
     "coach_by_id",
-    "readable_vacancy_employer",
     "employer_for",
     "participant_for",
+    "readable_vacancy_employer",
     "vacancy_for",
     "vacancy_owned_by",
 ]
