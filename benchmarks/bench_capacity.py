@@ -8,11 +8,16 @@ occupation), every participant gets a list of 10 vacancies from:
 
 * ``plain``: the top 10 by score (:func:`matching.capacity.spread_rankings` with
   ``tolerance=0``, identical to :meth:`Matcher.match_participant`).
-* ``spread_<t>``: the spread option with tolerance ``t``
+* ``spread_<t>``: the spread option with one tolerance ``t`` and no saturation tier
   (:func:`matching.capacity.spread_order`: each place goes, among the vacancies scoring
   at most ``t`` below the best one not yet listed, to the least loaded); participants are
   served in id order and every list counts as exposure for the next (as coaches sending
   people one after another would).
+* ``spread_<t>_sat<u>_x<k>``: the two-tier rule: a vacancy whose load exceeds ``k`` times
+  the average load per opening over the participant's eligible vacancies (and one person
+  per opening) is saturated and yields its place to an unsaturated vacancy scoring up to
+  ``u`` less (:func:`matching.capacity.saturated_vacancies`). The default of
+  :func:`matching.capacity.spread_matches` is ``spread_0.1_sat0.3_x1.2``.
 * ``plan_<s>``: :func:`matching.capacity.placement_plan` for everyone at once with nine
   alternatives and offer slack ``s`` (each round offers a free opening to at most
   ``ceil(s * participants / free openings)`` participants); the list is the first
@@ -29,14 +34,18 @@ the largest share that *any* rule respecting that tolerance can reach: a rule th
 leaves out (or lists lower) a vacancy scoring more than ``t`` above one it lists must list
 vacancy ``v`` for participant ``i`` whenever fewer than 10 other feasible vacancies score
 at least ``s(i, v) - t``; the bound is the largest number of participants for which one
-vacancy is forced in this way.
+vacancy is forced in this way (for a two-tier rule, at its wider tolerance). Each size
+also reports ``full_list_bound_largest_share``: the smallest largest share any set of
+full lists (10 feasible vacancies each, or all a participant has) can have, whatever the
+scores (a maximum flow, :func:`full_list_share`).
 
+Every size is measured on each ``--seeds`` market (the same generator, different draws).
 Skips (exit 0, nothing written) when ``../shared/data`` is absent.
 
 Run from the repository root::
 
-    python -m benchmarks.bench_capacity [--sizes 5 50] [--tolerances 0.05 0.1 0.15 0.2]
-        [--offer-slacks 1.0 1.5]
+    python -m benchmarks.bench_capacity [--sizes 5 50] [--seeds 0 1] [--tolerances 0.1 0.2]
+        [--saturation 0.3:1.5 0.3:1.2 0.3:1.1 0.2:1.2] [--offer-slacks 1.0]
 """
 
 from __future__ import annotations
@@ -49,16 +58,25 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import maximum_flow
 
 from benchmarks._common import SHARED_DATA, write_results
-from matching.capacity import OFFER_SLACK, placement_plan, spread_rankings
+from matching.capacity import (
+    DEFAULT_SATURATION_LEVEL,
+    DEFAULT_SATURATION_TOLERANCE,
+    DEFAULT_TOLERANCE,
+    OFFER_SLACK,
+    placement_plan,
+    spread_rankings,
+)
 from matching.datasets import make_evaluation_market
 from matching.evaluation import evaluate_rankings, gini
 from matching.geo import Geocoder
 from matching.matcher import Matcher
 from matching.taxonomy import Taxonomy
 
-__all__ = ["congestion", "forced_share", "main"]
+__all__ = ["congestion", "forced_share", "full_list_share", "main"]
 
 ESCO_DIR: Final = SHARED_DATA / "esco-v1.1.1-en"
 K: Final = 10
@@ -105,6 +123,32 @@ def forced_share(scores: np.ndarray, feasible: np.ndarray, tolerance: float) -> 
     return float(forced.max()) / max(len(masked), 1)
 
 
+def full_list_share(feasible: np.ndarray, k: int = K) -> float:
+    """Smallest largest share of any lists of ``min(k, feasible)`` distinct feasible vacancies.
+
+    A vacancy shown to at most ``c`` participants admits such lists exactly when the
+    maximum flow source → participant (capacity ``k``) → feasible vacancy (1) → sink
+    (``c``) saturates the participants; ``c`` is found by bisection.
+    """
+    n, m = feasible.shape
+    p_rows, v_cols = np.nonzero(feasible)
+    wanted = np.minimum(k, feasible.sum(axis=1)).astype(np.int64)
+    size = n + m + 2
+    rows = np.concatenate([np.zeros(n, np.int64), 1 + p_rows, n + 1 + np.arange(m)])
+    cols = np.concatenate([1 + np.arange(n), n + 1 + v_cols, np.full(m, size - 1)])
+
+    def enough(cap: int) -> bool:
+        caps = np.concatenate([wanted, np.ones(len(p_rows), np.int64), np.full(m, cap)])
+        graph = sp.csr_matrix((caps.astype(np.int32), (rows, cols)), shape=(size, size))
+        return bool(maximum_flow(graph, 0, size - 1).flow_value >= wanted.sum())
+
+    low, high = 0, max(n, 1)
+    while low < high:
+        middle = (low + high) // 2
+        low, high = (low, middle) if enough(middle) else (middle + 1, high)
+    return low / max(n, 1)
+
+
 def _score_matrix(matcher: Matcher, pids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     vt = matcher.state_.vacancies
     scores = np.zeros((len(pids), len(vt.block)), dtype=np.float32)
@@ -121,6 +165,7 @@ def run_size(
     *,
     n_occupations: int,
     tolerances: Sequence[float],
+    saturation: Sequence[tuple[float, float]],
     alternatives: int,
     offer_slacks: Sequence[float],
     taxonomy: Taxonomy,
@@ -143,17 +188,28 @@ def run_size(
     systems: dict[str, dict[str, Any]] = {}
 
     started = time.perf_counter()
-    plain = spread_rankings(matcher, pids, limit=K, tolerance=0.0)
+    plain = spread_rankings(matcher, pids, limit=K, tolerance=0.0, saturation_tolerance=0.0)
     systems["plain"] = {**congestion(plain, vids, relevance),
                         "seconds": round(time.perf_counter() - started, 2)}
     scores, feasible = _score_matrix(matcher, pids)
-    for tolerance in tolerances:
+    variants = [(t, 0.0, DEFAULT_SATURATION_LEVEL) for t in tolerances] + [
+        (DEFAULT_TOLERANCE, u, k) for u, k in saturation]
+    for tolerance, wider, level in variants:
+        name = (f"spread_{tolerance:g}" if wider <= tolerance
+                else f"spread_{tolerance:g}_sat{wider:g}_x{level:g}")
         started = time.perf_counter()
-        lists = spread_rankings(matcher, pids, limit=K, tolerance=tolerance)
+        lists = spread_rankings(matcher, pids, limit=K, tolerance=tolerance,
+                                saturation_tolerance=wider, saturation_level=level)
         seconds = round(time.perf_counter() - started, 2)
-        systems[f"spread_{tolerance:g}"] = {
-            **congestion(lists, vids, relevance), "tolerance": tolerance, "seconds": seconds,
-            "bound_largest_share": round(forced_share(scores, feasible, tolerance), 5),
+        systems[name] = {
+            **congestion(lists, vids, relevance), "tolerance": tolerance,
+            "saturation_tolerance": max(wider, tolerance),
+            "saturation_level": level if wider > tolerance else None,
+            "default": (tolerance, wider, level) == (
+                DEFAULT_TOLERANCE, DEFAULT_SATURATION_TOLERANCE, DEFAULT_SATURATION_LEVEL),
+            "seconds": seconds,
+            "bound_largest_share": round(forced_share(scores, feasible,
+                                                      max(wider, tolerance)), 5),
         }
     openings = dict(zip(market.vacancies["vacancy_id"], market.vacancies["openings"],
                         strict=True))  # fmt: skip
@@ -184,11 +240,16 @@ def run_size(
         figures["ndcg_loss_vs_plain"] = round(loss, 5)
         figures["target_met"] = bool(ratio <= TARGET_SHARE_RATIO + 1e-9
                                      and loss < TARGET_NDCG_LOSS)
+    started = time.perf_counter()
+    full_lists = full_list_share(feasible)
     return {
+        "seed": seed,
         "participants_per_occupation": per_occupation,
         "participants": len(pids),
         "vacancies": len(vids),
         "index_build_s": round(build, 1),
+        "full_list_bound_largest_share": round(full_lists, 5),
+        "full_list_bound_seconds": round(time.perf_counter() - started, 1),
         "systems": systems,
     }
 
@@ -199,11 +260,17 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[5, 50],
                         help="participants per occupation (5: the market's own size)")
     parser.add_argument("--n-occupations", type=int, default=200)
-    parser.add_argument("--tolerances", type=float, nargs="+", default=[0.05, 0.1, 0.15, 0.2])
+    parser.add_argument("--tolerances", type=float, nargs="*", default=[0.1, 0.2],
+                        help="single-tier spread rules (no saturation tier)")
+    parser.add_argument("--saturation", nargs="*",
+                        default=["0.3:1.5", "0.3:1.2", "0.3:1.1", "0.2:1.2"],
+                        help="two-tier rules at the default tolerance, as "
+                             "saturation_tolerance:saturation_level")
     parser.add_argument("--alternatives", type=int, default=K - 1)
-    parser.add_argument("--offer-slacks", type=float, nargs="+", default=[OFFER_SLACK, 1.5],
+    parser.add_argument("--offer-slacks", type=float, nargs="*", default=[OFFER_SLACK],
                         help="plans' offers per free opening and round, relative to the team")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1],
+                        help="evaluation markets drawn with these random states")
     args = parser.parse_args()
     if not ESCO_DIR.is_dir():
         print(f"../shared/data is absent ({ESCO_DIR} not found): nothing to measure")
@@ -211,20 +278,22 @@ def main() -> None:
     load_start = os.getloadavg()[0]
     taxonomy = Taxonomy.load()
     geocoder = Geocoder.load()
+    saturation = [(float(u), float(k)) for u, k in (s.split(":") for s in args.saturation)]
     results = []
-    for size in args.sizes:
+    for seed, size in [(seed, size) for seed in args.seeds for size in args.sizes]:
         result = run_size(size, n_occupations=args.n_occupations, tolerances=args.tolerances,
-                          alternatives=args.alternatives, offer_slacks=args.offer_slacks,
-                          taxonomy=taxonomy,
-                          geocoder=geocoder, seed=args.seed)
+                          saturation=saturation, alternatives=args.alternatives,
+                          offer_slacks=args.offer_slacks, taxonomy=taxonomy,
+                          geocoder=geocoder, seed=seed)
         results.append(result)
-        print(f"\n{result['participants']} participants x {result['vacancies']} vacancies "
-              f"(index {result['index_build_s']} s)")
-        print(f"{'system':12s} {'largest':>8s} {'vs plain':>8s} {'gini':>6s} {'unseen':>6s} "
+        print(f"\nseed {seed}: {result['participants']} participants x "
+              f"{result['vacancies']} vacancies (index {result['index_build_s']} s; "
+              f"full lists can reach {result['full_list_bound_largest_share']:.4f})")
+        print(f"{'system':24s} {'largest':>8s} {'vs plain':>8s} {'gini':>6s} {'unseen':>6s} "
               f"{'ndcg@10':>8s} {'loss':>7s} {'target':>6s} {'s':>6s} {'bound':>7s}")
         for name, f in result["systems"].items():
             bound = f.get("bound_largest_share")
-            print(f"{name:12s} {f['largest_share']:8.4f} {f['share_vs_plain']:8.3f} "
+            print(f"{name:24s} {f['largest_share']:8.4f} {f['share_vs_plain']:8.3f} "
                   f"{f['gini']:6.3f} {f['vacancies_nobody_is_shown']:6d} "
                   f"{f['ndcg@10']:8.4f} {100 * f['ndcg_loss_vs_plain']:6.2f}% "
                   f"{'yes' if f['target_met'] else 'no':>6s} {f['seconds']:6.1f} "
