@@ -634,9 +634,9 @@ def placement_plan(
     offer_slack : float, default :data:`OFFER_SLACK`
         The factor of the default ``offers_per_opening`` (0.1 to 100). Larger values give
         longer lists of alternatives when a team is large against the free openings, at
-        the price of more people per opening (1.5 left the largest share per vacancy at
-        0.40-0.44 of plain top-10 lists on the evaluation market, 1.0 at 0.27-0.30; see
-        ``docs/GUIDANCE.md``).
+        the price of more people per opening (on the evaluation market 1.0 left the
+        largest share per vacancy at 0.26-0.30 of plain top-10 lists, 1.5 at 0.40-0.44;
+        ``python -m benchmarks.bench_capacity --offer-slacks 1.0 1.5``).
 
     Returns
     -------
