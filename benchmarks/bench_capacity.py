@@ -18,6 +18,11 @@ occupation), every participant gets a list of 10 vacancies from:
   per opening) is saturated and yields its place to an unsaturated vacancy scoring up to
   ``u`` less (:func:`matching.capacity.saturated_vacancies`). The default of
   :func:`matching.capacity.spread_matches` is ``spread_0.1_sat0.3_x1.2``.
+* ``spread_0.1_sat0.3_x1.2_out<l>_<f>``: the default two-tier rule, but a saturated
+  vacancy at a load of at least ``l`` times the average and ``f`` people per opening that
+  would be listed only because no unsaturated vacancy may take its place is left out
+  (``leave_out_level``/``leave_out_floor`` of :func:`matching.capacity.spread_rankings`);
+  lists may be shorter than 10, and NDCG@10 is computed on them as they are.
 * ``plan_<s>``: :func:`matching.capacity.placement_plan` for everyone at once with nine
   alternatives and offer slack ``s`` (each round offers a free opening to at most
   ``ceil(s * participants / free openings)`` participants); the list is the first
@@ -45,7 +50,8 @@ Skips (exit 0, nothing written) when ``../shared/data`` is absent.
 Run from the repository root::
 
     python -m benchmarks.bench_capacity [--sizes 5 50] [--seeds 0 1] [--tolerances 0.1 0.2]
-        [--saturation 0.3:1.5 0.3:1.2 0.3:1.1 0.2:1.2] [--offer-slacks 1.0]
+        [--saturation 0.3:1.5 0.3:1.2 0.3:1.1 0.2:1.2] [--leave-out 1.5:2 1.2:1]
+        [--offer-slacks 1.0] [--results capacity]
 """
 
 from __future__ import annotations
@@ -166,6 +172,7 @@ def run_size(
     n_occupations: int,
     tolerances: Sequence[float],
     saturation: Sequence[tuple[float, float]],
+    leave_out: Sequence[tuple[float, float]],
     alternatives: int,
     offer_slacks: Sequence[float],
     taxonomy: Taxonomy,
@@ -210,6 +217,21 @@ def run_size(
             "seconds": seconds,
             "bound_largest_share": round(forced_share(scores, feasible,
                                                       max(wider, tolerance)), 5),
+        }
+    for level, floor in leave_out:
+        name = (f"spread_{DEFAULT_TOLERANCE:g}_sat{DEFAULT_SATURATION_TOLERANCE:g}"
+                f"_x{DEFAULT_SATURATION_LEVEL:g}_out{level:g}_{floor:g}")
+        started = time.perf_counter()
+        lists = spread_rankings(matcher, pids, limit=K, tolerance=DEFAULT_TOLERANCE,
+                                saturation_tolerance=DEFAULT_SATURATION_TOLERANCE,
+                                saturation_level=DEFAULT_SATURATION_LEVEL,
+                                leave_out_level=level, leave_out_floor=floor)
+        systems[name] = {
+            **congestion(lists, vids, relevance), "tolerance": DEFAULT_TOLERANCE,
+            "saturation_tolerance": DEFAULT_SATURATION_TOLERANCE,
+            "saturation_level": DEFAULT_SATURATION_LEVEL,
+            "leave_out_level": level, "leave_out_floor": floor, "default": False,
+            "seconds": round(time.perf_counter() - started, 2),
         }
     openings = dict(zip(market.vacancies["vacancy_id"], market.vacancies["openings"],
                         strict=True))  # fmt: skip
@@ -266,11 +288,19 @@ def main() -> None:
                         default=["0.3:1.5", "0.3:1.2", "0.3:1.1", "0.2:1.2"],
                         help="two-tier rules at the default tolerance, as "
                              "saturation_tolerance:saturation_level")
+    parser.add_argument("--leave-out", nargs="*", default=["1.5:2"],
+                        help="the default two-tier rule, leaving out (lists may be shorter) "
+                             "a saturated vacancy at load >= level x average and >= floor "
+                             "that only a lack of unsaturated alternatives would list, as "
+                             "level:floor")
     parser.add_argument("--alternatives", type=int, default=K - 1)
     parser.add_argument("--offer-slacks", type=float, nargs="*", default=[OFFER_SLACK],
                         help="plans' offers per free opening and round, relative to the team")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1],
                         help="evaluation markets drawn with these random states")
+    parser.add_argument("--results", default="capacity",
+                        help="write benchmarks/results/<this>.json (a partial run of some "
+                             "systems can keep the full run's file)")
     args = parser.parse_args()
     if not ESCO_DIR.is_dir():
         print(f"../shared/data is absent ({ESCO_DIR} not found): nothing to measure")
@@ -282,7 +312,10 @@ def main() -> None:
     results = []
     for seed, size in [(seed, size) for seed in args.seeds for size in args.sizes]:
         result = run_size(size, n_occupations=args.n_occupations, tolerances=args.tolerances,
-                          saturation=saturation, alternatives=args.alternatives,
+                          saturation=saturation,
+                          leave_out=[(float(a), float(b)) for a, b in
+                                     (s.split(":") for s in args.leave_out)],
+                          alternatives=args.alternatives,
                           offer_slacks=args.offer_slacks, taxonomy=taxonomy,
                           geocoder=geocoder, seed=seed)
         results.append(result)
@@ -298,7 +331,7 @@ def main() -> None:
                   f"{f['ndcg@10']:8.4f} {100 * f['ndcg_loss_vs_plain']:6.2f}% "
                   f"{'yes' if f['target_met'] else 'no':>6s} {f['seconds']:6.1f} "
                   f"{'' if bound is None else f'{bound:7.4f}'}")
-    path = write_results("capacity", {
+    path = write_results(args.results, {
         "market": "make_evaluation_market(../shared/data/esco-v1.1.1-en)",
         "n_occupations": args.n_occupations,
         "k": K,

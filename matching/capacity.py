@@ -26,6 +26,8 @@ A vacancy with one opening should not be sent to forty people at once. Two tools
     and above 1.2 times the average load per opening of the participant's eligible
     vacancies) that scores at most ``saturation_tolerance`` (0.3) more. Each item's
     explanation states the load, and a saturated vacancy says so in German.
+    :func:`spread_select` can instead leave out a very crowded vacancy that only the lack
+    of an unsaturated alternative would list (shorter lists; measured, not the default).
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ __all__ = [
     "DEFAULT_SATURATION_TOLERANCE",
     "DEFAULT_TOLERANCE",
     "DEFAULT_TOP_N",
+    "LEAVE_OUT_FLOOR",
     "OFFER_SLACK",
     "SATURATION_FLOOR",
     "Alternative",
@@ -62,6 +65,7 @@ __all__ = [
     "spread_matches",
     "spread_order",
     "spread_rankings",
+    "spread_select",
     "vacancy_load",
 ]
 
@@ -74,6 +78,10 @@ DEFAULT_SATURATION_TOLERANCE: Final = 0.3
 DEFAULT_SATURATION_LEVEL: Final = 1.2
 #: ... and more people are being sent to it than it has openings.
 SATURATION_FLOOR: Final = 1.0
+#: With leaving out on, a saturated vacancy with at least this many people sent per
+#: opening (and the leave-out multiple of the average) is left out rather than listed
+#: only for lack of an unsaturated alternative.
+LEAVE_OUT_FLOOR: Final = 2.0
 #: Each participant competes in a plan for this many of their best feasible vacancies.
 DEFAULT_TOP_N: Final = 30
 #: Each alternatives round offers a free opening to at most ceil(this x team / free
@@ -299,7 +307,7 @@ def spread_order(
     saturated: np.ndarray | None = None,
     saturation_tolerance: float = DEFAULT_SATURATION_TOLERANCE,
 ) -> np.ndarray:
-    """Positions of ``limit`` eligible rows, preferring the less loaded among near-equals.
+    """Positions of up to ``limit`` eligible rows, preferring the less loaded among near-equals.
 
     The list is filled one place at a time from the rows not yet listed. A row may take
     the place when no other such row scores more than the tolerance that applies above
@@ -324,14 +332,46 @@ def spread_order(
     ...              saturated=full, saturation_tolerance=0.25).tolist()
     [2, 3]
     """
+    chosen, _ = spread_select(scores, eligible, ids, load, limit=limit, tolerance=tolerance,
+                              saturated=saturated,
+                              saturation_tolerance=saturation_tolerance)
+    return chosen
+
+
+def spread_select(
+    scores: np.ndarray,
+    eligible: np.ndarray,
+    ids: np.ndarray,
+    load: np.ndarray,
+    *,
+    limit: int,
+    tolerance: float = DEFAULT_TOLERANCE,
+    saturated: np.ndarray | None = None,
+    saturation_tolerance: float = DEFAULT_SATURATION_TOLERANCE,
+    leave_out: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`spread_order`, optionally leaving out the most crowded vacancies.
+
+    A ``leave_out`` row (it must also be ``saturated``) that would take a place, which
+    happens only when no unsaturated row may take it, is left out instead: the place
+    stays empty, so the list may be shorter than ``limit``.
+
+    Returns
+    -------
+    chosen, left_out : ndarray
+        Positions listed, best first, and positions left out, in the order met.
+    """
     scores = np.asarray(scores, dtype=np.float64)
     plain = top_k(scores, eligible, ids, limit)
+    none = np.zeros(0, dtype=np.int64)
     if saturated is None:
         saturated = np.zeros(len(scores), dtype=bool)
         saturation_tolerance = tolerance
     saturation_tolerance = max(saturation_tolerance, tolerance)
     if saturation_tolerance <= 0 or len(plain) == 0:
-        return plain
+        return plain, none
+    drop = (np.zeros(len(scores), dtype=bool) if leave_out is None
+            else np.asarray(leave_out, dtype=bool) & np.asarray(saturated, dtype=bool))
     # Every best row not yet listed scores at least the limit-th best, so only rows
     # within the wider tolerance of that can be listed.
     floor = float(scores[plain[-1]]) - saturation_tolerance
@@ -341,8 +381,10 @@ def spread_order(
     pool_scores = scores[pool]
     pool_load = np.asarray(load, dtype=np.float64)[pool]
     pool_full = np.asarray(saturated, dtype=bool)[pool]
+    pool_drop = drop[pool]
     free = np.ones(len(pool), dtype=bool)
-    chosen = []
+    chosen: list[int] = []
+    left_out: list[int] = []
     for _ in range(len(plain)):
         best = pool_scores[int(np.argmax(free))]  # sorted: the first free row is the best
         # A saturated row may go only within `tolerance` of every row above it.
@@ -357,9 +399,9 @@ def spread_order(
         near = np.flatnonzero(allowed)
         lowest = near[pool_load[near] == pool_load[near].min()]
         pick = int(lowest[0])  # sorted by score, then id
-        chosen.append(pool[pick])
+        (left_out if pool_drop[pick] else chosen).append(pool[pick])
         free[pick] = False
-    return np.asarray(chosen, dtype=np.int64)
+    return np.asarray(chosen, dtype=np.int64), np.asarray(left_out, dtype=np.int64)
 
 
 # ----------------------------------------------------------------------- spreading
@@ -495,6 +537,8 @@ def spread_rankings(
     saturation_tolerance: float = DEFAULT_SATURATION_TOLERANCE,
     saturation_level: float = DEFAULT_SATURATION_LEVEL,
     exposure: Mapping[str, int] | None = None,
+    leave_out_level: float | None = None,
+    leave_out_floor: float = LEAVE_OUT_FLOOR,
 ) -> dict[str, list[str]]:
     """Spread lists for many participants, each list counting as exposure for the next.
 
@@ -502,6 +546,10 @@ def spread_rankings(
     given); every vacancy on a participant's list adds one to its exposure before the
     next participant is ranked. The parameters are those of :func:`spread_matches`;
     ``tolerance=0`` and ``saturation_tolerance=0`` give the plain top-``limit`` lists.
+    With ``leave_out_level`` set, a saturated vacancy whose load is at least that multiple
+    of the average and at least ``leave_out_floor`` is left out of the list instead of
+    taking a place no unsaturated vacancy may take (:func:`spread_select`); lists may
+    then be shorter than ``limit``, and a left-out vacancy does not count as exposure.
 
     Returns
     -------
@@ -512,6 +560,8 @@ def spread_rankings(
     tolerance = _check_tolerance(tolerance)
     saturation_tolerance = _check_tolerance(saturation_tolerance, "saturation_tolerance")
     saturation_level = _check_level(saturation_level)
+    if leave_out_level is not None:
+        leave_out_level = _check_level(leave_out_level)
     state = _fitted_state(matcher)
     vt = state.vacancies
     sent = _per_row(state, _check_counts(exposure or {}, "exposure")).astype(np.float64)
@@ -522,9 +572,14 @@ def spread_rankings(
         scores = matcher.scorer_.score(pairs.factors.T)
         eligible = pairs.passing & vt.alive
         load = _load(state, sent)
-        full, _ = saturated_vacancies(load, vt.block.openings, eligible, level=saturation_level)
-        chosen = spread_order(scores, eligible, ids, load, limit=limit, tolerance=tolerance,
-                              saturated=full, saturation_tolerance=saturation_tolerance)
+        full, average = saturated_vacancies(load, vt.block.openings, eligible,
+                                            level=saturation_level)
+        drop = None
+        if leave_out_level is not None:
+            drop = full & (load >= max(leave_out_level * average, leave_out_floor))
+        chosen, _ = spread_select(scores, eligible, ids, load, limit=limit,
+                                  tolerance=tolerance, saturated=full,
+                                  saturation_tolerance=saturation_tolerance, leave_out=drop)
         sent[chosen] += 1
         lists[pid] = [str(ids[v]) for v in chosen]
     return lists

@@ -20,6 +20,7 @@ from matching.capacity import (
     spread_matches,
     spread_order,
     spread_rankings,
+    spread_select,
     vacancy_load,
 )
 from tests.matching.conftest import make_participant, make_vacancy
@@ -530,3 +531,51 @@ def test_recorded_outcomes_count_against_openings_in_spread_rankings(crowded):
     # Many people already sent to p00's best vacancy: it is no longer first for p00.
     moved = spread_rankings(crowded, pids[:1], limit=3, exposure={first: 40})
     assert moved[pids[0]][0] != first
+
+
+def test_spread_select_leaves_out_a_crowded_vacancy_only_unsaturated_rows_cannot_replace():
+    scores = np.array([0.90, 0.85, 0.50, 0.45, 0.40])
+    load = np.array([4.0, 2.0, 0.0, 0.0, 0.0])
+    full = np.array([True, True, False, False, False])
+    crowded = np.array([True, False, False, False, False])
+    kwargs = {"limit": 3, "tolerance": 0.1, "saturated": full, "saturation_tolerance": 0.3}
+    # Unsaturated c, d, e are more than 0.3 below a and b: a and b keep their places
+    # (b first, less loaded), then c.
+    assert spread_order(scores, ALL, IDS, load, **kwargs).tolist() == [1, 0, 2]
+    # Leaving a out: its place stays empty, and the list is one shorter.
+    chosen, left_out = spread_select(scores, ALL, IDS, load, leave_out=crowded, **kwargs)
+    assert chosen.tolist() == [1, 2] and left_out.tolist() == [0]
+    # Within 0.3 of unsaturated c and d, crowded a just moves down (here off the list).
+    near = np.array([0.90, 0.85, 0.80, 0.70, 0.40])
+    chosen, left_out = spread_select(near, ALL, IDS, load, leave_out=crowded, **kwargs)
+    assert chosen.tolist() == [2, 3, 1] and left_out.tolist() == []
+    # Only saturated rows are ever left out.
+    chosen, left_out = spread_select(scores, ALL, IDS, load, leave_out=~full, **kwargs)
+    assert chosen.tolist() == [1, 0, 2] and left_out.tolist() == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(scores=st.lists(st.floats(0, 1, allow_nan=False), min_size=1, max_size=12),
+       data=st.data(), limit=st.integers(1, 12))
+def test_spread_select_lists_or_leaves_out_each_place_of_the_two_tier_order(
+    scores, data, limit
+):
+    n = len(scores)
+    s = np.array(scores)
+    draw = lambda strategy: np.array(data.draw(st.lists(strategy, min_size=n, max_size=n)))  # noqa: E731
+    load = draw(st.integers(0, 5)).astype(float)
+    eligible, full, crowded = draw(st.booleans()), draw(st.booleans()), draw(st.booleans())
+    ids = np.array([f"v{i:02d}" for i in range(n)], dtype=object)
+    kwargs = {"limit": limit, "tolerance": 0.1, "saturated": full,
+              "saturation_tolerance": 0.3}
+    chosen, left_out = spread_select(s, eligible, ids, load, leave_out=crowded, **kwargs)
+    # Left out: saturated and crowded rows only, never also listed; listed plus left out
+    # fill exactly the places of the full list.
+    assert (full[left_out] & crowded[left_out]).all()
+    assert not set(chosen.tolist()) & set(left_out.tolist())
+    assert len(chosen) + len(left_out) == min(limit, int(eligible.sum()))
+    assert eligible[chosen].all() and eligible[left_out].all()
+    # Without leaving out, the same places hold exactly those rows, listed ones in order.
+    order = spread_order(s, eligible, ids, load, **kwargs).tolist()
+    assert sorted(order) == sorted([*chosen.tolist(), *left_out.tolist()])
+    assert [v for v in order if v not in set(left_out.tolist())] == chosen.tolist()
