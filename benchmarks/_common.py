@@ -50,11 +50,25 @@ def summary_ms(seconds: list[float]) -> dict[str, float]:
     }
 
 
+def _public_args(args: list[str]) -> list[str]:
+    """The command-line arguments without a scratch directory (a local path says nothing)."""
+    kept: list[str] = []
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg == "--workdir":
+            skip = True
+        elif not arg.startswith("--workdir="):
+            kept.append(arg)
+    return kept
+
+
 def write_results(name: str, payload: dict[str, Any]) -> Path:
     """Write ``benchmarks/results/<name>.json`` with the machine description."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"
-    command = " ".join(["python -m benchmarks." + Path(sys.argv[0]).stem, *sys.argv[1:]])
+    command = " ".join(["python -m benchmarks." + Path(sys.argv[0]).stem, *_public_args(sys.argv[1:])])
     body = {"benchmark": name, "command": command,
             "machine": machine(), **payload}
     path.write_text(json.dumps(body, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
