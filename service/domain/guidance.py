@@ -26,6 +26,7 @@ from service.auth import Principal, Role
 from service.context import Services
 from service.domain.access import coach_by_id, vacancy_owned_by
 from service.domain.audit import participant_pseudonyms
+from service.domain.recommendations import record_matches
 from service.errors import ConflictError, NotFoundError, ValidationFailedError
 from service.models import Outcome, Override, Participant, Vacancy
 
@@ -370,32 +371,5 @@ def participant_matches_spread(
         found = matcher.match_participant(
             str(participant_id), limit=limit, overrides=overrides, ranked=False
         )
-    result = found.to_dict()
-    result["participant_id"] = participant_id
-    for item in (*result["items"], *result["excluded"]):
-        item["vacancy_id"] = int(item["vacancy_id"])
-    result["spread"] = {"applied": ranked, "tolerance": tolerance}
-    services.audit().append(
-        session,
-        actor_id=user.id,
-        action="matches",
-        participant_ids=[participant_id],
-        model_version=result["model_version"],
-        payload={
-            "limit": limit,
-            "ranked": result["ranked"],
-            "spread": result["spread"],
-            "items": [
-                {
-                    "vacancy_id": i["vacancy_id"],
-                    "rank": i.get("rank"),
-                    "score": i.get("score"),
-                    "factors": i.get("factors"),
-                }
-                for i in result["items"]
-            ],
-            "excluded_counts": result["excluded_counts"],
-        },
-    )
-    session.commit()
-    return result
+    spread = {"spread": {"applied": ranked, "tolerance": tolerance}}
+    return record_matches(session, services, user, participant_id, found, limit=limit, extra=spread)

@@ -21,7 +21,7 @@ from service.domain.candidates import candidate_refs
 from service.errors import ConflictError, NotFoundError
 from service.models import Override, Participant, Release
 
-__all__ = ["COACH_VIEW_NOTE", "participant_matches", "vacancy_candidates"]
+__all__ = ["COACH_VIEW_NOTE", "participant_matches", "record_matches", "vacancy_candidates"]
 
 # Prepared statements (compiled once, cached by SQLAlchemy): the hot routes build none.
 _P = cast(Table, Participant.__table__)
@@ -98,26 +98,45 @@ def participant_matches(
     services.index.sync(session)
     session.rollback()  # no lock is held while scoring
     matcher = services.index.require(reload=True)
-    result = matcher.match_participant(
+    found = matcher.match_participant(
         str(participant_id), limit=limit, overrides=overrides, ranked=ranked
-    ).to_dict()
+    )
+    return record_matches(session, services, user, participant_id, found, limit=limit)
+
+
+def record_matches(
+    session: Session,
+    services: Services,
+    user: Principal,
+    participant_id: int,
+    found: Any,
+    *,
+    limit: int,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The body of a ``matches`` answer, after its audit entry is committed.
+
+    ``found`` is the library's result for the participant; ``extra`` (e.g. how the list
+    was spread) goes into both the body and the audit entry. Every route that answers
+    with a participant's matches ends here, so their audit entries cannot drift apart.
+    """
+    result = found.to_dict()
     result["participant_id"] = participant_id
-    for item in result["items"]:
+    for item in (*result["items"], *result["excluded"]):
         item["vacancy_id"] = int(item["vacancy_id"])
-    for item in result["excluded"]:
-        item["vacancy_id"] = int(item["vacancy_id"])
+    payload: dict[str, Any] = {"limit": limit, "ranked": result["ranked"]}
+    if extra:
+        result.update(extra)
+        payload.update(extra)
+    payload["items"] = _audit_items(result["items"], "vacancy_id")
+    payload["excluded_counts"] = result["excluded_counts"]
     services.audit().append(
         session,
         actor_id=user.id,
         action="matches",
         participant_ids=[participant_id],
         model_version=result["model_version"],
-        payload={
-            "limit": limit,
-            "ranked": result["ranked"],
-            "items": _audit_items(result["items"], "vacancy_id"),
-            "excluded_counts": result["excluded_counts"],
-        },
+        payload=payload,
     )
     session.commit()
     return result
