@@ -652,9 +652,7 @@ def build_participants(
         ]
         for j, (o, w, b) in enumerate(entries):
             occ_position[i, j], occ_weight[i, j], occ_basis[i, j] = o, w, b
-    isco_codes = np.array(
-        [int(c) if _isco_ok(c) else 0 for c in taxonomy.occupations["isco_code"]], dtype=np.int32
-    )
+    isco_codes = taxonomy.isco_numbers()
     occ_isco = np.where(occ_position >= 0, isco_codes[np.maximum(occ_position, 0)], 0)
 
     lang_level: dict[str, np.ndarray] = {}

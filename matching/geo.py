@@ -41,6 +41,8 @@ AREAS_FILE: Final = "bielefeld_postcode_areas.csv"
 _UMLAUTS: Final = str.maketrans({"ä": "a", "ö": "o", "ü": "u"})
 _DIGRAPHS: Final = (("ae", "a"), ("oe", "o"), ("ue", "u"))
 _CITY_PREFIX: Final = "bielefeld"
+#: Up to this many rows, :meth:`Geocoder.locate_many` places them one at a time.
+_FEW_ROWS: Final = 8
 
 
 @dataclass(frozen=True)
@@ -277,6 +279,8 @@ class Geocoder:
             raise InvalidLocationError(
                 "postcodes, lats, lons and quarters must have the same length", field="postcode"
             )
+        if 0 < n <= _FEW_ROWS:
+            return self._locate_few(n, postcodes, lats, lons, quarters)
 
         def floats(values: Any, name: str) -> np.ndarray:
             if values is None:
@@ -363,6 +367,32 @@ class Geocoder:
                 f"row {i}: no location given: expected a postcode, lat and lon, or a quarter",
                 field="postcode",
             )
+        return out_lat, out_lon, zone
+
+    def _locate_few(
+        self, n: int, postcodes: Any, lats: Any, lons: Any, quarters: Any
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`locate_many` for a handful of rows (one changed participant or vacancy):
+        a loop over :meth:`locate`, which applies the same rules without the per-call
+        cost of building Series (about 4 ms a call against 0.3 ms a row)."""
+        out_lat, out_lon = np.empty(n), np.empty(n)
+        zone = np.full(n, None, dtype=object)
+
+        def value(column: Any, i: int) -> Any:
+            if column is None:
+                return None
+            item = column[i]
+            if _is_missing(item) or (isinstance(item, np.floating) and np.isnan(item)):
+                return None
+            return item
+
+        for i in range(n):
+            try:
+                place = self.locate(postcode=value(postcodes, i), lat=value(lats, i),
+                                    lon=value(lons, i), quarter=value(quarters, i))  # fmt: skip
+            except InvalidLocationError as exc:
+                raise InvalidLocationError(f"row {i}: {exc}", field=exc.field) from exc
+            out_lat[i], out_lon[i], zone[i] = place.lat, place.lon, place.zone
         return out_lat, out_lon, zone
 
     # -- Bielefeld districts and quarters -------------------------------------------------

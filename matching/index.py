@@ -12,6 +12,7 @@ locks on the hot path.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -141,6 +142,97 @@ def isco_keys(isco: np.ndarray, unknown: int) -> np.ndarray:
     return np.stack([np.where(known, isco // d, unknown) for d in (1, 10, 100)]).astype(np.int32)
 
 
+def _vacancy_table(
+    block: VacancyBlock,
+    alive: np.ndarray,
+    commute: CommuteModel,
+    certificates: BitVocabulary,
+    position: dict[str, int] | None = None,
+) -> VacancyTable:
+    block.certificates = certificates.widen(block.certificates)
+    return VacancyTable(
+        block=block,
+        alive=alive,
+        position=_positions(block.ids, alive) if position is None else position,
+        zone_code=commute.zone_codes(block.zone),
+        xyz=unit_vectors(block.lat, block.lon),
+        commute_cap=section_140_limit(block.daily_hours).astype(np.float32),
+        isco_keys=isco_keys(block.isco, -1),
+    )
+
+
+def _participant_table(
+    block: ParticipantBlock,
+    alive: np.ndarray,
+    commute: CommuteModel,
+    certificates: BitVocabulary,
+    position: dict[str, int] | None = None,
+) -> ParticipantTable:
+    block.certificates = certificates.widen(block.certificates)
+    return ParticipantTable(
+        block=block,
+        alive=alive,
+        position=_positions(block.ids, alive) if position is None else position,
+        zone_code=commute.zone_codes(block.zone),
+        xyz=unit_vectors(block.lat, block.lon),
+        expanded_csc=block.skills_expanded.tocsc(),
+        own_limit=np.where(np.isnan(block.max_commute), np.inf,
+                           block.max_commute).astype(np.float32),
+        mode_penalty=np.stack([
+            np.where((block.modes & (1 << i)) != 0, 0.0, np.inf)
+            for i in range(len(MODES))
+        ]).astype(np.float32).reshape(len(MODES), len(block)),
+        occ_position_t=np.ascontiguousarray(block.occ_position.T),
+        occ_weight_t=np.ascontiguousarray(block.occ_weight.T),
+        occ_keys_t=isco_keys(np.ascontiguousarray(block.occ_isco.T), -2),
+    )
+
+
+def _changed(
+    table: Any,
+    block: Any,
+    alive: np.ndarray | None,
+    commute: CommuteModel,
+    certificates: BitVocabulary,
+    make: Any,
+) -> Any:
+    """``table`` after a change of its block and/or alive mask (see ``_replace``)."""
+    if block is None and alive is None:
+        widened = certificates.widen(table.block.certificates)
+        if widened is not table.block.certificates:
+            table.block.certificates = widened
+        return table
+    block = table.block if block is None else block
+    alive = table.alive if alive is None else alive
+    if len(alive) and (~alive).mean() > COMPACT_SHARE:
+        rows = np.flatnonzero(alive)
+        return make(take_rows(block, rows), np.ones(len(rows), dtype=bool), commute,
+                    certificates)  # fmt: skip
+    if block is table.block:
+        # Only rows went dead: the derived arrays stay, the positions lose those ids.
+        block.certificates = certificates.widen(block.certificates)
+        gone = np.flatnonzero(table.alive & ~alive)
+        position = dict(table.position)
+        for row in gone:
+            position.pop(str(block.ids[row]), None)
+        return dataclasses.replace(table, alive=alive, position=position)
+    return make(block, alive, commute, certificates, _appended_positions(table, block, alive))
+
+
+def _appended_positions(table: Any, block: Any, alive: np.ndarray) -> dict[str, int] | None:
+    """Positions after rows were appended to ``table``'s block (None: compute anew)."""
+    old = len(table.alive)
+    if len(block) < old:
+        return None
+    position = dict(table.position)
+    for row in np.flatnonzero(table.alive & ~alive[:old]):
+        position.pop(str(block.ids[row]), None)
+    for row in range(old, len(block)):
+        if alive[row]:
+            position[str(block.ids[row])] = row
+    return position
+
+
 @dataclass(frozen=True)
 class IndexState:
     """An immutable snapshot of both tables."""
@@ -203,38 +295,13 @@ class IndexState:
         v_alive: np.ndarray | None = None,
         p_alive: np.ndarray | None = None,
     ) -> IndexState:
-        v_block.certificates = certificates.widen(v_block.certificates)
-        p_block.certificates = certificates.widen(p_block.certificates)
         v_alive = np.ones(len(v_block), dtype=bool) if v_alive is None else v_alive
         p_alive = np.ones(len(p_block), dtype=bool) if p_alive is None else p_alive
-        vacancies = VacancyTable(
-            block=v_block,
-            alive=v_alive,
-            position=_positions(v_block.ids, v_alive),
-            zone_code=commute.zone_codes(v_block.zone),
-            xyz=unit_vectors(v_block.lat, v_block.lon),
-            commute_cap=section_140_limit(v_block.daily_hours).astype(np.float32),
-            isco_keys=isco_keys(v_block.isco, -1),
+        return cls(
+            vacancies=_vacancy_table(v_block, v_alive, commute, certificates),
+            participants=_participant_table(p_block, p_alive, commute, certificates),
+            languages=tuple(sorted(v_block.lang_required)),
         )
-        participants = ParticipantTable(
-            block=p_block,
-            alive=p_alive,
-            position=_positions(p_block.ids, p_alive),
-            zone_code=commute.zone_codes(p_block.zone),
-            xyz=unit_vectors(p_block.lat, p_block.lon),
-            expanded_csc=p_block.skills_expanded.tocsc(),
-            own_limit=np.where(np.isnan(p_block.max_commute), np.inf,
-                               p_block.max_commute).astype(np.float32),
-            mode_penalty=np.stack([
-                np.where((p_block.modes & (1 << i)) != 0, 0.0, np.inf)
-                for i in range(len(MODES))
-            ]).astype(np.float32).reshape(len(MODES), len(p_block)),
-            occ_position_t=np.ascontiguousarray(p_block.occ_position.T),
-            occ_weight_t=np.ascontiguousarray(p_block.occ_weight.T),
-            occ_keys_t=isco_keys(np.ascontiguousarray(p_block.occ_isco.T), -2),
-        )
-        languages = tuple(sorted(v_block.lang_required))
-        return cls(vacancies=vacancies, participants=participants, languages=languages)
 
     # ------------------------------------------------------------------ changes
 
@@ -300,18 +367,21 @@ class IndexState:
         p_block: ParticipantBlock | None = None,
         p_alive: np.ndarray | None = None,
     ) -> IndexState:
-        v_block = self.vacancies.block if v_block is None else v_block
-        p_block = self.participants.block if p_block is None else p_block
-        v_alive = self.vacancies.alive if v_alive is None else v_alive
-        p_alive = self.participants.alive if p_alive is None else p_alive
-        if len(v_alive) and (~v_alive).mean() > COMPACT_SHARE:
-            rows = np.flatnonzero(v_alive)
-            v_block, v_alive = take_rows(v_block, rows), np.ones(len(rows), dtype=bool)
-        if len(p_alive) and (~p_alive).mean() > COMPACT_SHARE:
-            rows = np.flatnonzero(p_alive)
-            p_block, p_alive = take_rows(p_block, rows), np.ones(len(rows), dtype=bool)
-        return IndexState._assemble(v_block, p_block, commute=commute, certificates=certificates,
-                                    v_alive=v_alive, p_alive=p_alive)
+        """A new state with the given blocks or alive masks.
+
+        Only what changed is derived again: a table whose block and mask are the same
+        objects is kept as it is (widened if the certificate vocabulary grew), and a
+        table whose block is unchanged keeps its derived arrays. Rebuilding both tables
+        on every change cost a few milliseconds per upserted row at 5,000 vacancies.
+        The commute model is the one the state was built with.
+        """
+        return IndexState(
+            vacancies=_changed(self.vacancies, v_block, v_alive, commute, certificates,
+                               _vacancy_table),  # fmt: skip
+            participants=_changed(self.participants, p_block, p_alive, commute, certificates,
+                                  _participant_table),  # fmt: skip
+            languages=tuple(sorted((v_block or self.vacancies.block).lang_required)),
+        )
 
     # -------------------------------------------------------------------- sides
 

@@ -1419,6 +1419,7 @@ class Taxonomy:
         self._lock = threading.Lock()
         self._indexes: dict[str, _Index] = {}
         self._skilled: np.ndarray | None = None
+        self._isco_numbers: np.ndarray | None = None
         self._skill_concepts: list[Concept | None] = [None] * n_skills
         self._occupation_concepts: list[Concept | None] = [None] * n_occ
 
@@ -1736,6 +1737,23 @@ class Taxonomy:
                     (int(cand[j]), float(np.clip(per_text[row, cand[j]], 0.0, 1.0))) for j in order
                 ]
         return results
+
+    def isco_numbers(self) -> np.ndarray:
+        """Each occupation's four-digit ISCO code as int32, 0 where it has none (cached).
+
+        Read on every participant upsert: computing it there cost a pass over all
+        occupations per changed participant.
+        """
+        numbers = self._isco_numbers
+        if numbers is None:
+            numbers = np.array(
+                [int(c) if isinstance(c, str) and c.isdigit() and len(c) == 4 else 0
+                 for c in self.occupations["isco_code"]],
+                dtype=np.int32,
+            )
+            numbers.setflags(write=False)
+            self._isco_numbers = numbers
+        return numbers
 
     def _skilled_occupations(self) -> np.ndarray:
         """Positions of occupations in ISCO major groups 1–3 (cached)."""

@@ -9,7 +9,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from matching import geo
 from matching.commute import CommuteModel, TravelTimeMatrix
 from matching.errors import DataFileError, InvalidLocationError
 from matching.geo import DATA_DIRECTORY, Geocoder, Location
@@ -221,3 +224,36 @@ def test_shipped_postcodes_match_the_shared_sources() -> None:
                                atol=1e-5)
     geonames = pd.read_csv(SHARED / "plz-de-geonames" / "zipcodes.de.csv.gz", dtype=str)
     assert set(shipped["postcode"]) == set(centroids.index) | set(geonames["zipcode"])
+
+
+_POSTCODES = st.sampled_from([None, np.nan, "", "33609", " 33602 ", 33719, "1234", "99999"])
+_COORDS = st.sampled_from([None, np.nan, 52.0, 51.95, 95.0, "52.01", "x"])
+_QUARTERS = st.sampled_from([None, "", "Baumheide", "stieghorst", "Atlantis"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(rows=st.lists(st.tuples(_POSTCODES, _COORDS, _COORDS, _QUARTERS), min_size=1,
+                     max_size=geo._FEW_ROWS))  # fmt: skip
+def test_locate_many_few_rows_agree_with_the_vectorised_path(
+    geocoder: Geocoder, rows: list[tuple]
+) -> None:
+    """A handful of rows is placed one at a time; the answers are the vectorised ones."""
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    few = geo._FEW_ROWS
+
+    def place(limit: int) -> tuple | str:
+        geo._FEW_ROWS = limit
+        try:
+            return geocoder.locate_many(*columns)
+        except InvalidLocationError:
+            return "refused"
+        finally:
+            geo._FEW_ROWS = few
+
+    looped, vectorised = place(few), place(0)
+    if isinstance(vectorised, str) or isinstance(looped, str):
+        assert looped == vectorised
+        return
+    np.testing.assert_allclose(looped[0], vectorised[0])
+    np.testing.assert_allclose(looped[1], vectorised[1])
+    assert looped[2].tolist() == vectorised[2].tolist()
