@@ -50,6 +50,9 @@ if TYPE_CHECKING:
     from matching.matcher import Matcher, MatchResult
 
 __all__ = [
+    "CUTOFF_DEPTH",
+    "DEFAULT_CUTOFF_LEVEL",
+    "DEFAULT_CUTOFF_TOLERANCE",
     "DEFAULT_SATURATION_LEVEL",
     "DEFAULT_SATURATION_TOLERANCE",
     "DEFAULT_TOLERANCE",
@@ -59,7 +62,10 @@ __all__ = [
     "SATURATION_FLOOR",
     "Alternative",
     "Assignment",
+    "MarketCutoffs",
     "Plan",
+    "cutoff_select",
+    "market_cutoffs",
     "placement_plan",
     "saturated_vacancies",
     "spread_matches",
@@ -82,6 +88,14 @@ SATURATION_FLOOR: Final = 1.0
 #: opening (and the leave-out multiple of the average) is left out rather than listed
 #: only for lack of an unsaturated alternative.
 LEAVE_OUT_FLOOR: Final = 2.0
+#: With market cutoffs, each vacancy gets this multiple of the average list places per
+#: opening (:func:`market_cutoffs`).
+DEFAULT_CUTOFF_LEVEL: Final = 1.1
+#: A vacancy below its cutoff stays listed when it scores more than this above the
+#: lowest vacancy listed (:func:`cutoff_select`).
+DEFAULT_CUTOFF_TOLERANCE: Final = 0.3
+#: With market cutoffs, each participant's this many best eligible vacancies take part.
+CUTOFF_DEPTH: Final = 100
 #: Each participant competes in a plan for this many of their best feasible vacancies.
 DEFAULT_TOP_N: Final = 30
 #: Each alternatives round offers a free opening to at most ceil(this x team / free
@@ -364,7 +378,8 @@ def spread_select(
     scores = np.asarray(scores, dtype=np.float64)
     plain = top_k(scores, eligible, ids, limit)
     none = np.zeros(0, dtype=np.int64)
-    if saturated is None:
+    if saturated is None or not np.asarray(saturated, dtype=bool)[eligible].any():
+        # No row saturated: only `tolerance` acts (with 0, equal scores go by id).
         saturated = np.zeros(len(scores), dtype=bool)
         saturation_tolerance = tolerance
     saturation_tolerance = max(saturation_tolerance, tolerance)
@@ -407,11 +422,11 @@ def spread_select(
 # ----------------------------------------------------------------------- spreading
 
 
-def _check_level(value: Any) -> float:
+def _check_level(value: Any, field: str = "saturation_level") -> float:
     if (isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating)
             or not 1.0 <= float(value) <= 100.0):
-        raise InvalidInputError(f"saturation_level must be a number in [1, 100], got {value!r}",
-                                field="saturation_level")
+        raise InvalidInputError(f"{field} must be a number in [1, 100], got {value!r}",
+                                field=field)
     return float(value)
 
 
@@ -419,14 +434,31 @@ def _decimal_de(value: float) -> str:
     return f"{value:.1f}".replace(".", ",")
 
 
+def _cutoff_note(cutoff: float, kept: bool, best: bool, left_out_above: int) -> dict[str, Any]:
+    """What an item of a list under market cutoffs says about its vacancy's cutoff."""
+    note: dict[str, Any] = {
+        "market_cutoff": _round(cutoff) if np.isfinite(cutoff) else None,
+        "below_cutoff": kept,
+        "left_out_above": left_out_above,
+    }
+    if kept:
+        why = ("sie für diese Person die am besten passende Stelle ist" if best else
+               "sie deutlich besser passt als die übrigen Stellen der Liste")
+        note["cutoff_reason_de"] = (
+            "Diese Stelle ist stark gefragt: Personen mit höherer Passung füllen ihre "
+            f"Listenplätze; sie bleibt in der Liste, weil {why}")
+    return note
+
+
 def _load_note(load: float, average: float, saturated: bool, plain_rank: int | None,
-               rank: int) -> dict[str, Any]:
+               rank: int, cutoff: dict[str, Any] | None = None) -> dict[str, Any]:
     """What an item of a spread list says about the people already sent there."""
     note: dict[str, Any] = {
         "people_per_opening": _round(load),
         "average_per_opening": _round(average),
         "saturated": saturated,
         "plain_rank": plain_rank,
+        **(cutoff or {}),
     }
     if saturated:
         text = (f"Für diese Stelle sind bereits viele Personen pro freiem Platz vorgeschlagen "
@@ -448,6 +480,7 @@ def spread_matches(
     saturation_tolerance: float = DEFAULT_SATURATION_TOLERANCE,
     saturation_level: float = DEFAULT_SATURATION_LEVEL,
     overrides: Iterable[tuple[str, str]] = (),
+    cutoffs: MarketCutoffs | None = None,
 ) -> MatchResult:
     """Top vacancies for a participant, preferring less-exposed ones among near-equals.
 
@@ -471,6 +504,10 @@ def spread_matches(
         the participant's eligible vacancies (and above one person per opening).
     overrides : iterable of (vacancy_id, reason)
         As for :meth:`Matcher.match_participant`.
+    cutoffs : MarketCutoffs, optional
+        Market cutoffs (:func:`market_cutoffs`, computed once per index): the list holds
+        the vacancies :func:`cutoff_select` chooses (possibly fewer than ``limit``), in
+        the order the two tiers give them.
 
     Returns
     -------
@@ -480,7 +517,11 @@ def spread_matches(
         ``"spread"``: the people sent per opening, the average over the participant's
         eligible vacancies, whether the vacancy counts as saturated, its rank in the
         plain list and, for a saturated one, a German ``reason_de`` (also appended to
-        ``summary_de``).
+        ``summary_de``). With ``cutoffs`` also: the vacancy's ``market_cutoff`` (``None``
+        when it has none), ``below_cutoff`` (listed although below it: the participant's
+        best vacancy, or one far better than the rest, with a German
+        ``cutoff_reason_de``, also appended to ``summary_de``) and ``left_out_above``,
+        how many eligible vacancies scoring more were left out for their cutoff.
 
     Raises
     ------
@@ -506,7 +547,15 @@ def spread_matches(
     load = _load(state, _per_row(state, counts))
     full, average = saturated_vacancies(load, vt.block.openings, eligible,
                                         level=saturation_level)
-    chosen = spread_order(scores, eligible, ids, load, limit=limit, tolerance=tolerance,
+    cut, kept = None, np.zeros(0, dtype=np.int64)
+    listable = eligible
+    if cutoffs is not None:
+        cut = cutoffs.by_row(state)
+        picked, kept = cutoff_select(scores, eligible, ids, cut, limit=limit,
+                                     tolerance=cutoffs.tolerance, depth=cutoffs.depth)
+        listable = np.zeros(len(scores), dtype=bool)
+        listable[picked] = True
+    chosen = spread_order(scores, listable, ids, load, limit=limit, tolerance=tolerance,
                           saturated=full, saturation_tolerance=saturation_tolerance)
     # Fetch the plain ranking down to the last chosen vacancy, so that every chosen one
     # comes with its explanation; the matcher ranks by the same scores and ties.
@@ -517,13 +566,19 @@ def spread_matches(
     result = matcher.match_participant(participant_id, limit=fetch, overrides=overrides)
     items = {item.vacancy_id: item for item in result.items}
     ranked = []
+    left_out = eligible & ~listable
+    best = int(chosen[np.argmax(scores[chosen])]) if len(chosen) else -1
     for rank, v in enumerate(chosen, start=1):
         item = items[str(ids[v])]
-        note = _load_note(float(load[v]), average, bool(full[v]), item.rank, rank)
+        extra = None
+        if cut is not None:
+            extra = _cutoff_note(float(cut[v]), bool(np.isin(v, kept)), v == best,
+                                 int(np.count_nonzero(left_out & (scores > scores[v]))))
+        note = _load_note(float(load[v]), average, bool(full[v]), item.rank, rank, extra)
         explanation = {**item.explanation, "spread": note}
-        if "reason_de" in note:
-            explanation["summary_de"] = [*item.explanation.get("summary_de", []),
-                                         note["reason_de"]]
+        reasons = [note[k] for k in ("cutoff_reason_de", "reason_de") if k in note]
+        if reasons:
+            explanation["summary_de"] = [*item.explanation.get("summary_de", []), *reasons]
         ranked.append(replace(item, rank=rank, explanation=explanation))
     return replace(result, items=ranked)
 
@@ -539,6 +594,7 @@ def spread_rankings(
     exposure: Mapping[str, int] | None = None,
     leave_out_level: float | None = None,
     leave_out_floor: float = LEAVE_OUT_FLOOR,
+    cutoffs: MarketCutoffs | None = None,
 ) -> dict[str, list[str]]:
     """Spread lists for many participants, each list counting as exposure for the next.
 
@@ -550,6 +606,8 @@ def spread_rankings(
     of the average and at least ``leave_out_floor`` is left out of the list instead of
     taking a place no unsaturated vacancy may take (:func:`spread_select`); lists may
     then be shorter than ``limit``, and a left-out vacancy does not count as exposure.
+    With ``cutoffs`` each list holds what :func:`cutoff_select` chooses, ordered by the
+    two tiers, as :func:`spread_matches` answers (``leave_out_level`` does not apply).
 
     Returns
     -------
@@ -566,6 +624,7 @@ def spread_rankings(
     vt = state.vacancies
     sent = _per_row(state, _check_counts(exposure or {}, "exposure")).astype(np.float64)
     ids = vt.block.ids
+    cut = None if cutoffs is None else cutoffs.by_row(state)
     lists: dict[str, list[str]] = {}
     for pid in sorted(set(participant_ids)):
         _, pairs = matcher.pairs_for_participant(pid, state=state)
@@ -574,8 +633,13 @@ def spread_rankings(
         load = _load(state, sent)
         full, average = saturated_vacancies(load, vt.block.openings, eligible,
                                             level=saturation_level)
+        if cut is not None and cutoffs is not None:
+            picked, _ = cutoff_select(scores, eligible, ids, cut, limit=limit,
+                                      tolerance=cutoffs.tolerance, depth=cutoffs.depth)
+            eligible = np.zeros(len(scores), dtype=bool)
+            eligible[picked] = True
         drop = None
-        if leave_out_level is not None:
+        if leave_out_level is not None and cut is None:
             drop = full & (load >= max(leave_out_level * average, leave_out_floor))
         chosen, _ = spread_select(scores, eligible, ids, load, limit=limit,
                                   tolerance=tolerance, saturated=full,
@@ -583,6 +647,232 @@ def spread_rankings(
         sent[chosen] += 1
         lists[pid] = [str(ids[v]) for v in chosen]
     return lists
+
+
+# ------------------------------------------------------------------ market cutoffs
+
+
+@dataclass(frozen=True)
+class MarketCutoffs:
+    """Per-vacancy score cutoffs that keep every vacancy on a bounded number of lists.
+
+    Computed by :func:`market_cutoffs` over all active participants; used by
+    :func:`spread_matches` and :func:`spread_rankings` (``cutoffs=``).
+
+    Attributes
+    ----------
+    vacancy_ids : ndarray of str (object)
+        The index's vacancy ids, in its row order when computed.
+    cutoffs : ndarray of float
+        By vacancy: the lowest score with which a participant's list may take it
+        (``-inf``: no cutoff, the vacancy never filled its places).
+    capacity : ndarray of int
+        By vacancy: the list places it was given (:func:`market_cutoffs`).
+    listed : ndarray of int
+        By vacancy: on how many of the computed lists it stands.
+    participants : int
+    limit, depth : int
+    tolerance : float
+    rounds : int
+        Rounds the computation took.
+    """
+
+    vacancy_ids: np.ndarray
+    cutoffs: np.ndarray
+    capacity: np.ndarray
+    listed: np.ndarray
+    participants: int
+    limit: int
+    depth: int
+    tolerance: float
+    rounds: int
+
+    def by_row(self, state: IndexState) -> np.ndarray:
+        """The cutoffs in ``state``'s vacancy rows (a vacancy added since: no cutoff)."""
+        ids = state.vacancies.block.ids
+        if ids is self.vacancy_ids or (len(ids) == len(self.vacancy_ids)
+                                       and bool(np.array_equal(ids, self.vacancy_ids))):
+            return self.cutoffs
+        values = np.full(len(ids), -np.inf)
+        position = state.vacancies.position
+        for row, identifier in enumerate(self.vacancy_ids):
+            now = position.get(str(identifier))
+            if now is not None:
+                values[now] = self.cutoffs[row]
+        return values
+
+
+def _cutoff_rows(
+    scores: np.ndarray,
+    valid: np.ndarray,
+    clear: np.ndarray,
+    *,
+    limit: int,
+    tolerance: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The list of each row of candidates sorted best first: which are listed, which kept.
+
+    A first list takes the participant's best candidate, then the best candidates that
+    ``clear`` their vacancy's cutoff, up to ``limit``. A candidate below its cutoff may
+    still be listed (*kept*) when it is the participant's best or scores more than
+    ``tolerance`` above the lowest of that first list; it then competes for a place with
+    its score less ``tolerance``, the others with their score, the best first of all.
+
+    Returns
+    -------
+    listed, kept : ndarray of bool
+        Same shape as ``scores``; ``kept`` marks the listed candidates below their cutoff.
+    """
+    best = np.zeros(scores.shape, dtype=bool)
+    if scores.shape[1] == 0:
+        return best, best
+    best[:, 0] = valid[:, 0]
+    base = valid & (clear | best)
+    first = base & (np.cumsum(base, axis=1) <= limit)
+    low = np.where(first, scores, np.inf).min(axis=1, keepdims=True)
+    below = valid & ~clear & ~best & (scores > low + tolerance)
+    candidates = base | below
+    effective = np.where(below, scores - tolerance, scores)
+    effective = np.where(best, np.inf, np.where(candidates, effective, -np.inf))
+    order = np.argsort(-effective, axis=1, kind="stable")  # ties: the higher score, id
+    place = np.empty(order.shape, dtype=np.int64)
+    np.put_along_axis(place, order, np.broadcast_to(np.arange(order.shape[1]), order.shape),
+                      axis=1)
+    listed = candidates & (place < limit)
+    return listed, listed & ~clear
+
+
+def cutoff_select(
+    scores: np.ndarray,
+    eligible: np.ndarray,
+    ids: np.ndarray,
+    cutoffs: np.ndarray,
+    *,
+    limit: int,
+    tolerance: float = DEFAULT_CUTOFF_TOLERANCE,
+    depth: int = CUTOFF_DEPTH,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One participant's list under market cutoffs, best score first.
+
+    Among the participant's ``depth`` best eligible rows (ties by id), the list takes
+    the best row, then the best rows whose score reaches their ``cutoffs``, up to
+    ``limit``. A row below its cutoff is still listed (*kept*) when it is the best row,
+    or when it scores more than ``tolerance`` above the lowest row of that list and, less
+    ``tolerance``, still wins a place. So a row is left out only when it scores at most
+    ``tolerance`` more than every row listed, the best row is always listed, and a list
+    may be shorter than ``limit`` (rows below their cutoff do not fill empty places).
+
+    Returns
+    -------
+    chosen, kept : ndarray
+        Positions listed (best score first), and those of them below their cutoff.
+
+    Examples
+    --------
+    >>> ids = np.array(["a", "b", "c", "d"], dtype=object)
+    >>> s = np.array([0.9, 0.8, 0.7, 0.3])
+    >>> cut = np.array([1.0, 0.85, -np.inf, 0.5])
+    >>> [x.tolist() for x in cutoff_select(s, np.ones(4, bool), ids, cut, limit=3,
+    ...                                     tolerance=0.3)]
+    [[0, 2], [0]]
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    ranked = top_k(scores, eligible, ids, depth)
+    values = scores[ranked][None, :]
+    clear = values >= np.asarray(cutoffs, dtype=np.float64)[ranked][None, :]
+    listed, kept = _cutoff_rows(values, np.ones(values.shape, dtype=bool), clear,
+                                limit=limit, tolerance=tolerance)
+    return ranked[listed[0]], ranked[kept[0]]
+
+
+def market_cutoffs(
+    matcher: Matcher,
+    participant_ids: Iterable[str],
+    *,
+    limit: int = 10,
+    level: float = DEFAULT_CUTOFF_LEVEL,
+    tolerance: float = DEFAULT_CUTOFF_TOLERANCE,
+    depth: int = CUTOFF_DEPTH,
+    max_rounds: int = 500,
+) -> MarketCutoffs:
+    """Score cutoffs per vacancy so that no vacancy stands on more lists than its places.
+
+    Every vacancy gets ``capacity = ceil(level x openings x places / openings in all)``
+    places on lists, where ``places`` is the number of list places all participants
+    fill (``limit`` each, or fewer eligible vacancies) and ``openings in all`` the
+    openings of all vacancies (at least one each): with ``level`` 1 every opening gets
+    the average share of the lists. The cutoffs are those of deferred acceptance, with
+    the lists of :func:`cutoff_select`: every participant lists the vacancies whose
+    cutoff they reach (all, at first); a vacancy on more lists than its places raises
+    its cutoff just above the score of its best participant that no longer fits
+    (participants it cannot refuse, a kept row, take places first), and the lists are
+    made again, until no vacancy is over. Cutoffs only rise, so this ends; the lists
+    then reproduce what :func:`spread_matches` answers each participant.
+
+    A vacancy thus goes to the participants who match it best: a participant with many
+    comparable alternatives leaves a crowded vacancy to those for whom it is a strong
+    match, which a rule deciding one list at a time cannot see. Only a participant's
+    ``depth`` best eligible vacancies take part (bounding memory to participants x
+    ``depth``). Kept rows (a participant's best vacancy, one far better than the rest)
+    can put a vacancy over its places.
+
+    Returns
+    -------
+    MarketCutoffs
+    """
+    limit = check_limit(limit)
+    tolerance = _check_tolerance(tolerance)
+    level = _check_level(level, "level")
+    depth = _check_count(depth, "depth", minimum=limit)
+    state = _fitted_state(matcher)
+    vt = state.vacancies
+    ids = vt.block.ids
+    pids = sorted({str(p) for p in participant_ids})
+    rows = np.zeros((len(pids), depth), dtype=np.int64)
+    values = np.full((len(pids), depth), -np.inf)
+    valid = np.zeros((len(pids), depth), dtype=bool)
+    for i, pid in enumerate(pids):
+        _, pairs = matcher.pairs_for_participant(pid, state=state)
+        scores = matcher.scorer_.score(pairs.factors.T)
+        ranked = top_k(scores, pairs.passing & vt.alive, ids, depth)
+        rows[i, :len(ranked)] = ranked
+        values[i, :len(ranked)] = scores[ranked]
+        valid[i, :len(ranked)] = True
+    openings = np.maximum(vt.block.openings.astype(np.float64), 1.0)
+    places = float(np.minimum(valid.sum(axis=1), limit).sum())
+    in_all = float(openings[vt.alive].sum())
+    capacity = np.ceil(level * openings * places / in_all - 1e-9).astype(np.int64) if in_all \
+        else np.zeros(len(ids), dtype=np.int64)
+    cutoffs = np.full(len(ids), -np.inf)
+    listed = kept = np.zeros(valid.shape, dtype=bool)
+    rounds = 0
+    for rounds in range(1, max_rounds + 1):  # noqa: B007 - reported
+        clear = valid & (values >= cutoffs[rows])
+        listed, kept = _cutoff_rows(values, valid, clear, limit=limit, tolerance=tolerance)
+        held = listed & ~kept
+        room = np.maximum(capacity - np.bincount(rows[kept], minlength=len(ids)), 0)
+        vac, sc = rows[held], values[held]
+        order = np.lexsort((-sc, vac))
+        vac, sc = vac[order], sc[order]
+        start = np.searchsorted(vac, vac, side="left")
+        rank = np.arange(len(vac)) - start
+        first_out = rank == room[vac]  # the best held participant that no longer fits
+        raised = cutoffs.copy()
+        np.maximum.at(raised, vac[first_out], np.nextafter(sc[first_out], np.inf))
+        if not (raised > cutoffs).any():
+            break
+        cutoffs = raised
+    return MarketCutoffs(
+        vacancy_ids=ids,
+        cutoffs=cutoffs,
+        capacity=capacity,
+        listed=np.bincount(rows[listed], minlength=len(ids)),
+        participants=len(pids),
+        limit=limit,
+        depth=depth,
+        tolerance=tolerance,
+        rounds=rounds,
+    )
 
 
 # ------------------------------------------------------------------------ the plan
