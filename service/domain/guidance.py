@@ -15,13 +15,23 @@ distinct participants with a recorded ``proposed`` or ``applied`` outcome for it
 
 from __future__ import annotations
 
+import threading
+import time
+import weakref
 from typing import Any, Final
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from matching.capacity import DEFAULT_TOLERANCE, placement_plan, spread_matches
+from matching.capacity import (
+    DEFAULT_TOLERANCE,
+    MarketCutoffs,
+    market_cutoffs,
+    placement_plan,
+    spread_matches,
+)
 from matching.guidance import next_steps, requirement_insights
+from matching.matcher import Matcher
 from service.auth import Principal, Role
 from service.context import Services
 from service.domain.access import coach_by_id, vacancy_owned_by
@@ -29,6 +39,7 @@ from service.domain.audit import participant_pseudonyms
 from service.domain.recommendations import record_matches
 from service.errors import ConflictError, NotFoundError, ValidationFailedError
 from service.models import Outcome, Override, Participant, Vacancy
+from service.scoring import ScoringIndex
 
 __all__ = [
     "NO_PROFILING_NOTE",
@@ -38,6 +49,7 @@ __all__ = [
     "participant_next_steps",
     "participant_overrides",
     "plan_for_coach",
+    "spread_cutoffs",
     "team_overrides",
     "team_plan",
     "vacancy_insights",
@@ -70,6 +82,34 @@ _SENT = (
     .where(_O.c.status.in_(SENT_STATUSES), _O.c.vacancy_id.is_not(None))
     .group_by(_O.c.vacancy_id)
 )
+
+
+_RANKED = select(_P.c.id).where(_P.c.active.is_(True), _P.c.objects_to_profiling.is_(False))
+#: Market cutoffs are recomputed for a changed index at most this often (seconds); in
+#: between, a vacancy added since has none.
+CUTOFFS_MAX_AGE: Final = 300.0
+_cutoffs: weakref.WeakKeyDictionary[ScoringIndex, tuple[Any, float, MarketCutoffs]] = (
+    weakref.WeakKeyDictionary())
+_cutoffs_lock = threading.Lock()
+
+
+def spread_cutoffs(session: Session, index: ScoringIndex, matcher: Matcher) -> MarketCutoffs:
+    """The market cutoffs of the spread option, computed once per index (cached).
+
+    Over every active participant who does not object to profiling; recomputed when the
+    index changed and the cached ones are older than :data:`CUTOFFS_MAX_AGE`.
+    """
+    state = matcher.state_
+    with _cutoffs_lock:
+        cached = _cutoffs.get(index)
+        if cached is not None and (cached[0]() is state
+                                   or time.monotonic() - cached[1] < CUTOFFS_MAX_AGE):
+            return cached[2]
+        position = state.participants.position
+        pids = [str(i) for (i,) in session.connection().execute(_RANKED) if str(i) in position]
+        found = market_cutoffs(matcher, pids)
+        _cutoffs[index] = (weakref.ref(state), time.monotonic(), found)
+        return found
 
 
 def already_sent(session: Session) -> dict[str, int]:
@@ -343,7 +383,9 @@ def participant_matches_spread(
     tolerance: float = DEFAULT_TOLERANCE,
 ) -> dict[str, Any]:
     """Top vacancies for one of the coach's participants, preferring among near-equal
-    matches the vacancies fewer participants are already being sent to.
+    matches the vacancies fewer participants are already being sent to, and leaving a
+    crowded vacancy to the participants who match it best (market cutoffs,
+    :func:`spread_cutoffs`).
 
     The body is that of the plain ``matches`` route (scores, factors, explanations and
     ``excluded`` unchanged; items re-ordered, ranks renumbered) plus
@@ -365,8 +407,10 @@ def participant_matches_spread(
     session.rollback()
     matcher = services.index.require()
     if ranked:
+        cutoffs = spread_cutoffs(session, services.index, matcher)
+        session.rollback()
         found = spread_matches(matcher, str(participant_id), limit=limit, exposure=sent,
-                               tolerance=tolerance, overrides=overrides)  # fmt: skip
+                               tolerance=tolerance, overrides=overrides, cutoffs=cutoffs)
     else:
         found = matcher.match_participant(
             str(participant_id), limit=limit, overrides=overrides, ranked=False
