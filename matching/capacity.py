@@ -445,8 +445,8 @@ def _cutoff_note(cutoff: float, kept: bool, best: bool, left_out_above: int) -> 
         why = ("sie für diese Person die am besten passende Stelle ist" if best else
                "sie deutlich besser passt als die übrigen Stellen der Liste")
         note["cutoff_reason_de"] = (
-            "Diese Stelle ist stark gefragt: Personen mit höherer Passung füllen ihre "
-            f"Listenplätze; sie bleibt in der Liste, weil {why}")
+            "Diese Stelle ist stark gefragt: Personen mit höherer Passung belegen bereits "
+            f"alle Listenplätze dieser Stelle; sie bleibt in der Liste, weil {why}")
     return note
 
 

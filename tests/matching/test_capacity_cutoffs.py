@@ -5,6 +5,7 @@ are the lists the cutoffs were computed with."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -183,3 +184,31 @@ def test_no_participants_give_no_cutoffs(crowded):  # noqa: F811
     cutoffs = market_cutoffs(crowded, [])
     assert not np.isfinite(cutoffs.cutoffs).any() and cutoffs.listed.sum() == 0
     assert cutoffs.tolerance == DEFAULT_CUTOFF_TOLERANCE
+
+
+def test_a_best_vacancy_above_its_cutoff_stays_listed_and_says_why(crowded):  # noqa: F811
+    computed = market_cutoffs(crowded, PIDS, limit=4)
+    plain = crowded.match_participant(PIDS[0], limit=4).items
+    ids = crowded.state_.vacancies.block.ids
+    row = {str(v): j for j, v in enumerate(ids)}
+    # Every vacancy's cutoff out of reach: only p00's best is listed (kept), and each of
+    # its other vacancies, scoring less, is left out.
+    cutoffs = replace(computed, cutoffs=np.full(len(ids), 2.0))
+    result = spread_matches(crowded, PIDS[0], limit=4, exposure={}, cutoffs=cutoffs)
+    assert [i.vacancy_id for i in result.items] == [plain[0].vacancy_id]
+    note = result.items[0].explanation["spread"]
+    assert note["below_cutoff"] is True and note["market_cutoff"] == 2.0
+    assert note["left_out_above"] == 0
+    assert note["cutoff_reason_de"].endswith("die am besten passende Stelle ist")
+    assert result.items[0].explanation["summary_de"][-1] == note["cutoff_reason_de"]
+    # Only the second vacancy's cutoff out of reach, and it scores within 0.3 of the
+    # fifth: it is left out, and the third counts it as left out above.
+    second = row[plain[1].vacancy_id]
+    assert plain[1].score - crowded.match_participant(PIDS[0], limit=5).items[4].score < 0.3
+    cut = np.full(len(ids), -np.inf)
+    cut[second] = 2.0
+    result = spread_matches(crowded, PIDS[0], limit=4, exposure={}, tolerance=0.0,
+                            saturation_tolerance=0.0, cutoffs=replace(computed, cutoffs=cut))
+    listed = [i.vacancy_id for i in result.items]
+    assert plain[1].vacancy_id not in listed and len(listed) == 4
+    assert [i.explanation["spread"]["left_out_above"] for i in result.items] == [0, 1, 1, 1]
