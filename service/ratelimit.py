@@ -5,6 +5,12 @@ pages' session cookie (that is, per user; keyed by the token's SHA-256, the plai
 is never stored) and, for requests with neither, per client address. A caller whose
 bucket is empty gets ``429`` with ``Retry-After`` (whole seconds until one request is
 allowed again) and the service's error body ``{"error": "rate_limited", "detail": ...}``.
+The first refusal is answered at once; a caller who asks again before being allowed
+(who ignores ``Retry-After``) gets each further refusal only when its next request would
+be allowed, at most ``refusal_hold_seconds`` later. A flood over a few keep-alive
+connections then costs the worker a few refusals per second instead of a thousand,
+which would otherwise take the CPU from other users' requests; the held answers wait
+on the event loop and cost nothing meanwhile.
 
 Failed authentications (answers ``401``) are slowed down per client address: the
 ``n``-th failure within ``failure_window_seconds`` is answered only after
@@ -62,6 +68,7 @@ class TokenBucket:
     rate: float
     tokens: float
     updated: float
+    refused: int = 0
 
     def take(self, now: float) -> float:
         """Take one token if there is one.
@@ -155,8 +162,10 @@ class RateLimitMiddleware:
         bearer token counts for that user rather than for its client address.
     clock : callable, default=time.monotonic
         Returns the current time in seconds (tests pass a fake clock).
+    refusal_hold_seconds : float, default=1.0
+        Longest time a repeated refusal is held before it is answered (0: never held).
     sleep : callable, default=asyncio.sleep
-        Awaitable sleep used for the slow-down.
+        Awaitable sleep used for the slow-down and the held refusals.
 
     Raises
     ------
@@ -176,6 +185,7 @@ class RateLimitMiddleware:
         failure_lockout: int = 20,
         failure_window_seconds: float = 300.0,
         max_keys: int = 100_000,
+        refusal_hold_seconds: float = 1.0,
         exempt_paths: Iterable[str] = DEFAULT_EXEMPT_PATHS,
         session_cookie: str | None = "jobmatch_session",
         clock: Callable[[], float] = time.monotonic,
@@ -189,6 +199,7 @@ class RateLimitMiddleware:
             "failure_lockout": failure_lockout >= 1,
             "failure_window_seconds": failure_window_seconds > 0,
             "max_keys": max_keys >= 1,
+            "refusal_hold_seconds": refusal_hold_seconds >= 0,
         }
         bad = [name for name, ok in checks.items() if not ok]
         if bad:
@@ -201,6 +212,7 @@ class RateLimitMiddleware:
         self.failure_lockout = int(failure_lockout)
         self.failure_window = float(failure_window_seconds)
         self.exempt_paths = frozenset(exempt_paths)
+        self.refusal_hold = float(refusal_hold_seconds)
         self.session_cookie = session_cookie
         self._clock = clock
         self._sleep = sleep
@@ -245,13 +257,19 @@ class RateLimitMiddleware:
             and (token_key is None or token_key not in self._good_tokens)
         ):
             wait = failures.first + self.failure_window - now
+            wait = await self._hold(now, wait)
             await _too_many(send, wait, "Zu viele fehlgeschlagene Anmeldungen von dieser Adresse")
             return
         key = f"user:{token_key}" if token_key else f"ip:{client}"
-        wait = self._bucket(key, now).take(now)
+        bucket = self._bucket(key, now)
+        wait = bucket.take(now)
         if wait > 0:
+            bucket.refused += 1
+            if bucket.refused > 1:
+                wait = await self._hold(now, wait)
             await _too_many(send, wait, "Zu viele Anfragen")
             return
+        bucket.refused = 0
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -262,6 +280,14 @@ class RateLimitMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_wrapper)
+
+    async def _hold(self, now: float, wait: float) -> float:
+        """Hold a refusal until ``wait`` has passed (at most :attr:`refusal_hold`);
+        return the seconds still to wait after it."""
+        hold = min(wait, self.refusal_hold)
+        if hold > 0:
+            await self._sleep(hold)
+        return max(0.0, wait - (self._clock() - now))
 
     async def _slow_down(self, client: str) -> None:
         now = self._clock()

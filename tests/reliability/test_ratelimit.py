@@ -215,3 +215,34 @@ def test_wired_into_the_real_app(tmp_path: Any) -> None:
             assert bad.status_code == 401 and clock.sleeps == [0.25]
     finally:
         database.dispose()
+
+
+def test_repeated_refusals_are_held_until_the_next_request_would_be_allowed() -> None:
+    clock = FakeClock()
+    client = _client(clock, requests_per_second=2.0, burst=2, refusal_hold_seconds=1.0)
+    assert [_get(client, GOOD["alice"]).status_code for _ in range(2)] == [200, 200]
+    first = _get(client, GOOD["alice"])
+    assert first.status_code == 429 and clock.sleeps == []  # told at once
+    again = _get(client, GOOD["alice"])  # asked again without waiting
+    assert again.status_code == 429 and again.headers["Retry-After"] == "1"
+    assert clock.sleeps == [pytest.approx(0.5)]  # until one token is back, no longer
+    assert _get(client, GOOD["bob"]).status_code == 200  # others are not held
+    assert clock.sleeps == [pytest.approx(0.5)]
+    clock.now += 0.5
+    assert _get(client, GOOD["alice"]).status_code == 200  # allowed again: count reset
+    assert _get(client, GOOD["alice"]).status_code == 429
+    assert len(clock.sleeps) == 1
+
+
+def test_held_refusals_never_wait_longer_than_the_hold_and_can_be_switched_off() -> None:
+    clock = FakeClock()
+    client = _client(clock, requests_per_second=0.1, burst=1, refusal_hold_seconds=1.0)
+    codes = [_get(client, GOOD["alice"]).status_code for _ in range(4)]
+    assert codes == [200, 429, 429, 429]
+    assert clock.sleeps == [1.0, 1.0]  # 10 s to wait, held 1 s each
+    off = FakeClock()
+    client = _client(off, requests_per_second=0.1, burst=1, refusal_hold_seconds=0)
+    assert [_get(client, GOOD["alice"]).status_code for _ in range(4)] == [200, 429, 429, 429]
+    assert off.sleeps == []
+    with pytest.raises(ValueError, match="refusal_hold_seconds"):
+        RateLimitMiddleware(None, refusal_hold_seconds=-1)  # type: ignore[arg-type]
