@@ -9,11 +9,15 @@ per operation: 5 by default (CI), 1000 for a release run::
 
 ``JOBMATCH_SCHEMATHESIS_OPERATIONS`` (a regular expression over names such as
 ``POST /api/v1/participants``) restricts a run to some operations.
+``JOBMATCH_SCHEMATHESIS_STATUSES=1`` prints, at the end, how many calls of each
+operation got which status code: how many got past validation to the handler.
 """
 
 from __future__ import annotations
 
 import os
+from collections import Counter, defaultdict
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -35,6 +39,22 @@ _SETTINGS = settings(
     suppress_health_check=list(HealthCheck),
     derandomize=os.environ.get("JOBMATCH_SCHEMATHESIS_RANDOM") != "1",
 )
+
+#: Status codes answered, per test and operation (see ``_status_summary``).
+_STATUSES: defaultdict[str, Counter[int]] = defaultdict(Counter)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _status_summary(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if os.environ.get("JOBMATCH_SCHEMATHESIS_STATUSES") != "1":
+        return
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled():
+        print("\nschemathesis status codes per operation:")
+        for name, counts in sorted(_STATUSES.items()):
+            codes = ", ".join(f"{code}: {n}" for code, n in sorted(counts.items()))
+            print(f"  {name}: {sum(counts.values())} calls; {codes}")
 
 
 @pytest.fixture
@@ -71,11 +91,12 @@ def test_no_server_error_and_documented_responses(case: Any, api_schema: Any) ->
     world: World = api_schema.world
     who = _actor(case)
     headers = world.h(who) if who else {}
-    case.call_and_validate(
+    response = case.call_and_validate(
         session=world.client,
         headers=headers,
         checks=[not_a_server_error, response_schema_conformance],
     )
+    _STATUSES[f"as {who or 'anyone'}: {case.method} {case.path}"][response.status_code] += 1
 
 
 @schema.parametrize()
@@ -87,6 +108,7 @@ def test_protected_operations_refuse_unauthenticated_calls(case: Any, api_schema
     for headers in ({}, {"Authorization": "Bearer not-a-token"}):
         response = case.call(session=world.client, headers=headers)
         status = response.status_code
+        _STATUSES[f"unauthenticated: {case.method} {case.path}"][status] += 1
         assert status < 500 and status not in range(200, 400), (case.method, case.path, status)
         if status in (400, 422):
             # A body that is not JSON (or a broken multipart form, whatever schemathesis
