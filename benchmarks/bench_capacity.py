@@ -23,6 +23,12 @@ occupation), every participant gets a list of 10 vacancies from:
   would be listed only because no unsaturated vacancy may take its place is left out
   (``leave_out_level``/``leave_out_floor`` of :func:`matching.capacity.spread_rankings`);
   lists may be shorter than 10, and NDCG@10 is computed on them as they are.
+* ``cutoffs_<l>``: the spread option with market cutoffs
+  (:func:`matching.capacity.market_cutoffs` at level ``l``, computed once over all
+  participants; each list is :func:`matching.capacity.cutoff_select`'s choice, ordered
+  by the default two-tier rule with the lists already handed out as exposure), and
+  ``cutoffs_<l>_score_order``: the same lists in score order (both tolerances 0). Lists
+  may be shorter than 10.
 * ``plan_<s>``: :func:`matching.capacity.placement_plan` for everyone at once with nine
   alternatives and offer slack ``s`` (each round offers a free opening to at most
   ``ceil(s * participants / free openings)`` participants); the list is the first
@@ -51,7 +57,7 @@ Run from the repository root::
 
     python -m benchmarks.bench_capacity [--sizes 5 50] [--seeds 0 1] [--tolerances 0.1 0.2]
         [--saturation 0.3:1.5 0.3:1.2 0.3:1.1 0.2:1.2] [--leave-out 1.5:2 1.2:1]
-        [--offer-slacks 1.0] [--results capacity]
+        [--cutoff-levels 1.1] [--offer-slacks 1.0] [--results capacity]
 """
 
 from __future__ import annotations
@@ -69,10 +75,12 @@ from scipy.sparse.csgraph import maximum_flow
 
 from benchmarks._common import SHARED_DATA, write_results
 from matching.capacity import (
+    DEFAULT_CUTOFF_LEVEL,
     DEFAULT_SATURATION_LEVEL,
     DEFAULT_SATURATION_TOLERANCE,
     DEFAULT_TOLERANCE,
     OFFER_SLACK,
+    market_cutoffs,
     placement_plan,
     spread_rankings,
 )
@@ -173,6 +181,7 @@ def run_size(
     tolerances: Sequence[float],
     saturation: Sequence[tuple[float, float]],
     leave_out: Sequence[tuple[float, float]],
+    cutoff_levels: Sequence[float],
     alternatives: int,
     offer_slacks: Sequence[float],
     taxonomy: Taxonomy,
@@ -233,6 +242,29 @@ def run_size(
             "leave_out_level": level, "leave_out_floor": floor, "default": False,
             "seconds": round(time.perf_counter() - started, 2),
         }
+    for level in cutoff_levels:
+        started = time.perf_counter()
+        cutoffs = market_cutoffs(matcher, pids, limit=K, level=level)
+        computed = time.perf_counter() - started
+        common = {"cutoff_level": level, "cutoff_tolerance": cutoffs.tolerance,
+                  "cutoff_rounds": cutoffs.rounds,
+                  "places_per_vacancy_max": int(cutoffs.capacity.max()),
+                  "vacancies_with_a_cutoff": int(np.isfinite(cutoffs.cutoffs).sum()),
+                  "cutoffs_seconds": round(computed, 2),
+                  "default": level == DEFAULT_CUTOFF_LEVEL}
+        for suffix, (tolerance, wider) in {
+            "": (DEFAULT_TOLERANCE, DEFAULT_SATURATION_TOLERANCE),
+            "_score_order": (0.0, 0.0),
+        }.items():
+            started = time.perf_counter()
+            lists = spread_rankings(matcher, pids, limit=K, tolerance=tolerance,
+                                    saturation_tolerance=wider, cutoffs=cutoffs)
+            systems[f"cutoffs_{level:g}{suffix}"] = {
+                **congestion(lists, vids, relevance), **common,
+                "tolerance": tolerance, "saturation_tolerance": wider,
+                "seconds": round(time.perf_counter() - started, 2),
+            }
+            common["default"] = False
     openings = dict(zip(market.vacancies["vacancy_id"], market.vacancies["openings"],
                         strict=True))  # fmt: skip
     for slack in offer_slacks:
@@ -293,6 +325,10 @@ def main() -> None:
                              "a saturated vacancy at load >= level x average and >= floor "
                              "that only a lack of unsaturated alternatives would list, as "
                              "level:floor")
+    parser.add_argument("--cutoff-levels", type=float, nargs="*",
+                        default=[DEFAULT_CUTOFF_LEVEL],
+                        help="spread with market cutoffs giving each vacancy this multiple "
+                             "of the average list places per opening")
     parser.add_argument("--alternatives", type=int, default=K - 1)
     parser.add_argument("--offer-slacks", type=float, nargs="*", default=[OFFER_SLACK],
                         help="plans' offers per free opening and round, relative to the team")
@@ -315,6 +351,7 @@ def main() -> None:
                           saturation=saturation,
                           leave_out=[(float(a), float(b)) for a, b in
                                      (s.split(":") for s in args.leave_out)],
+                          cutoff_levels=args.cutoff_levels,
                           alternatives=args.alternatives,
                           offer_slacks=args.offer_slacks, taxonomy=taxonomy,
                           geocoder=geocoder, seed=seed)

@@ -28,6 +28,12 @@ A vacancy with one opening should not be sent to forty people at once. Two tools
     explanation states the load, and a saturated vacancy says so in German.
     :func:`spread_select` can instead leave out a very crowded vacancy that only the lack
     of an unsaturated alternative would list (shorter lists; measured, not the default).
+:func:`market_cutoffs` and :func:`cutoff_select`
+    Market-wide knowledge for the spread option (``cutoffs=``): each vacancy gets a
+    bounded number of list places, and a score cutoff per vacancy, found by deferred
+    acceptance over all participants, gives them to the participants who match it best.
+    A list skips a vacancy below its cutoff only for one scoring at most ``tolerance``
+    (0.3) less and always keeps the participant's best; lists may be shorter.
 """
 
 from __future__ import annotations
