@@ -88,28 +88,60 @@ _RANKED = select(_P.c.id).where(_P.c.active.is_(True), _P.c.objects_to_profiling
 #: Market cutoffs are recomputed for a changed index at most this often (seconds); in
 #: between, a vacancy added since has none.
 CUTOFFS_MAX_AGE: Final = 300.0
-_cutoffs: weakref.WeakKeyDictionary[ScoringIndex, tuple[Any, float, MarketCutoffs]] = (
-    weakref.WeakKeyDictionary())
+#: Up to this many participant-vacancy pairs the cutoffs are computed within the request
+#: (about 2 s); a larger market computes them in the background, and spread requests
+#: meanwhile use the previous cutoffs, or none (the two tiers alone).
+CUTOFFS_SYNC_PAIRS: Final = 5_000_000
+
+
+class _Cached:
+    def __init__(self) -> None:
+        self.state: Any = None  # weak reference to the IndexState computed over
+        self.at = 0.0
+        self.value: MarketCutoffs | None = None
+        self.running = False
+
+
+_cutoffs: weakref.WeakKeyDictionary[ScoringIndex, _Cached] = weakref.WeakKeyDictionary()
 _cutoffs_lock = threading.Lock()
 
 
-def spread_cutoffs(session: Session, index: ScoringIndex, matcher: Matcher) -> MarketCutoffs:
+def spread_cutoffs(session: Session, index: ScoringIndex, matcher: Matcher) -> MarketCutoffs | None:
     """The market cutoffs of the spread option, computed once per index (cached).
 
     Over every active participant who does not object to profiling; recomputed when the
-    index changed and the cached ones are older than :data:`CUTOFFS_MAX_AGE`.
+    index changed and the cached ones are older than :data:`CUTOFFS_MAX_AGE`, within the
+    request up to :data:`CUTOFFS_SYNC_PAIRS` pairs, else in a background thread (``None``
+    until the first computation finished).
     """
     state = matcher.state_
     with _cutoffs_lock:
-        cached = _cutoffs.get(index)
-        if cached is not None and (cached[0]() is state
-                                   or time.monotonic() - cached[1] < CUTOFFS_MAX_AGE):
-            return cached[2]
+        cached = _cutoffs.setdefault(index, _Cached())
+        if cached.value is not None and (cached.state() is state
+                                         or time.monotonic() - cached.at < CUTOFFS_MAX_AGE):
+            return cached.value
+        if cached.running:
+            return cached.value
         position = state.participants.position
         pids = [str(i) for (i,) in session.connection().execute(_RANKED) if str(i) in position]
-        found = market_cutoffs(matcher, pids)
-        _cutoffs[index] = (weakref.ref(state), time.monotonic(), found)
-        return found
+
+        def compute() -> MarketCutoffs | None:
+            found = None
+            try:
+                found = market_cutoffs(matcher, pids)
+            finally:
+                with _cutoffs_lock:
+                    if found is not None:
+                        cached.state, cached.at = weakref.ref(state), time.monotonic()
+                        cached.value = found
+                    cached.running = False
+            return found
+
+        cached.running = True
+        if len(pids) * len(state.vacancies.block) > CUTOFFS_SYNC_PAIRS:
+            threading.Thread(target=compute, name="spread-cutoffs", daemon=True).start()
+            return cached.value
+    return compute()
 
 
 def already_sent(session: Session) -> dict[str, int]:
