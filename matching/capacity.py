@@ -852,6 +852,8 @@ def market_cutoffs(
     cutoffs = np.full(len(ids), -np.inf)
     listed = kept = np.zeros(valid.shape, dtype=bool)
     rounds = 0
+    if not len(ids):  # no vacancy: no place to bound (and ``cutoffs[rows]`` has no row 0)
+        max_rounds = 0
     for rounds in range(1, max_rounds + 1):  # noqa: B007 - reported
         clear = valid & (values >= cutoffs[rows])
         listed, kept = _cutoff_rows(values, valid, clear, limit=limit, tolerance=tolerance)
