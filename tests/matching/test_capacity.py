@@ -25,6 +25,10 @@ from matching.capacity import (
 )
 from tests.matching.conftest import make_participant, make_vacancy
 
+#: One pytest-xdist worker runs the module's tests (``--dist loadgroup``):
+#: the module's crowded market is built once.
+pytestmark = pytest.mark.xdist_group("capacity")
+
 WAREHOUSE = ["operate forklift", "stack goods", "receive goods", "store goods"]
 OPENINGS = [1, 2, 1, 3, 1, 2, 1, 1]
 N_PARTICIPANTS = 12

@@ -32,6 +32,10 @@ from matching.language import parse_languages, parse_level
 from matching.schema import AVAILABILITY_SHIFTS, MODES, WORK_PERMIT_VALUES, P, V
 from matching.taxonomy import Taxonomy
 
+#: One pytest-xdist worker runs the module's tests (``--dist loadgroup``):
+#: the module's demo and evaluation markets are built once.
+pytestmark = pytest.mark.xdist_group("datasets")
+
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 BIELEFELD_POSTCODES = {
     "33602", "33604", "33605", "33607", "33609", "33611", "33613", "33615", "33617", "33619",

@@ -15,6 +15,10 @@ from matching.datasets import make_demo_market
 from matching.errors import InvalidInputError
 from matching.schema import P, V
 
+#: One pytest-xdist worker runs the module's tests (``--dist loadgroup``):
+#: the module's tables are built once.
+pytestmark = pytest.mark.xdist_group("index_chunks")
+
 
 def _chunks(frame: pd.DataFrame, size: int) -> list[pd.DataFrame]:
     return [frame.iloc[i : i + size].reset_index(drop=True) for i in range(0, len(frame), size)]

@@ -15,6 +15,10 @@ from pathlib import Path
 
 import pytest
 
+#: One pytest-xdist worker runs the module's tests (``--dist loadgroup``):
+#: the demo databases are built once per module (about 45 s).
+pytestmark = pytest.mark.xdist_group("notebooks")
+
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 _NEEDED = ("nbformat", "nbclient", "ipykernel", "matplotlib")
 #: Which simulated history each notebook reads (the fairness audit gets the biased one).

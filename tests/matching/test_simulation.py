@@ -16,6 +16,10 @@ from matching.schema import FACTORS
 from matching.simulation import simulate_outcomes
 from matching.training import STATUSES, build_training_table
 
+#: One pytest-xdist worker runs the module's tests (``--dist loadgroup``):
+#: the module's simulated market is built once.
+pytestmark = pytest.mark.xdist_group("simulation")
+
 
 @pytest.fixture(scope="module")
 def small() -> tuple[Any, Matcher]:

@@ -30,6 +30,10 @@ from matching.training import (
     training_data_hash,
 )
 
+#: One pytest-xdist worker runs the module's tests (``--dist loadgroup``):
+#: the module's demo market and matcher are built once.
+pytestmark = pytest.mark.xdist_group("training")
+
 F0 = {"skills": 0.5, "occupation": 0.5, "language": 1.0, "commute": 0.5, "hours": 1.0}
 
 

@@ -20,6 +20,10 @@ import pytest
 
 from tests.web.live_server import LiveSite, start_live_site
 
+#: One pytest-xdist worker runs the module's tests (``--dist loadgroup``):
+#: one browser and one live site serve the module's tests.
+pytestmark = pytest.mark.xdist_group("browser")
+
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
