@@ -791,6 +791,27 @@ def cutoff_select(
     return ranked[listed[0]], ranked[kept[0]]
 
 
+def _below_boundary_ties(
+    vac: np.ndarray, sc: np.ndarray, first_out: np.ndarray, rank: np.ndarray
+) -> np.ndarray:
+    """The score a vacancy's cutoff is raised just above, per held row (sorted by
+    vacancy, then score descending): the first row that no longer fits, or, when it
+    ties with the last row that fits, the first score below that tie (``-inf``: none,
+    the cutoff stays). Participants who match a vacancy equally well are treated alike:
+    a tie at the boundary keeps them all, which may put the vacancy over its places by
+    the tie, rather than refusing all of them.
+    """
+    below = np.where(first_out, sc, -np.inf)
+    ties = np.flatnonzero(first_out & (rank > 0))
+    ties = ties[sc[ties] == sc[ties - 1]]
+    if len(ties):
+        end = np.searchsorted(vac, vac[ties], side="right")
+        for j, stop in zip(ties.tolist(), end.tolist(), strict=True):
+            lower = j + int(np.searchsorted(-sc[j:stop], -sc[j], side="right"))
+            below[j] = sc[lower] if lower < stop else -np.inf
+    return below
+
+
 def market_cutoffs(
     matcher: Matcher,
     participant_ids: Iterable[str],
@@ -811,7 +832,8 @@ def market_cutoffs(
     the lists of :func:`cutoff_select`: every participant lists the vacancies whose
     cutoff they reach (all, at first); a vacancy on more lists than its places raises
     its cutoff just above the score of its best participant that no longer fits
-    (participants it cannot refuse, a kept row, take places first), and the lists are
+    (participants it cannot refuse, a kept row, take places first; participants tied
+    with the last one that fits are all kept, see ``_below_boundary_ties``), and the lists are
     made again, until no vacancy is over. Cutoffs only rise, so this ends; the lists
     then reproduce what :func:`spread_matches` answers each participant.
 
@@ -865,8 +887,10 @@ def market_cutoffs(
         start = np.searchsorted(vac, vac, side="left")
         rank = np.arange(len(vac)) - start
         first_out = rank == room[vac]  # the best held participant that no longer fits
+        below = _below_boundary_ties(vac, sc, first_out, rank)
         raised = cutoffs.copy()
-        np.maximum.at(raised, vac[first_out], np.nextafter(sc[first_out], np.inf))
+        use = first_out & np.isfinite(below)
+        np.maximum.at(raised, vac[use], np.nextafter(below[use], np.inf))
         if not (raised > cutoffs).any():
             break
         cutoffs = raised

@@ -276,6 +276,9 @@ class ScoringIndex:
         self._pending_scorer: Any = None
         self._gaps: dict[int, float] = {}
         self._own: set[int] = set()
+        #: Counts full loads: what was derived from an earlier load (cached market
+        #: cutoffs, for one) is stale once this changes.
+        self.generation = 0
 
     @property
     def ready(self) -> bool:
@@ -348,6 +351,7 @@ class ScoringIndex:
             self._gaps.clear()
             self._own.clear()
             self._needs_reload = False
+            self.generation += 1
 
     def sync(self, session: Session | None = None) -> None:
         """Apply changes other processes committed since the last call.

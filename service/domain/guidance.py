@@ -100,6 +100,7 @@ class _Cached:
         self.at = 0.0
         self.value: MarketCutoffs | None = None
         self.running = False
+        self.generation = -1  # the index load the cutoffs were computed on
 
 
 _cutoffs: weakref.WeakKeyDictionary[ScoringIndex, _Cached] = weakref.WeakKeyDictionary()
@@ -117,6 +118,10 @@ def spread_cutoffs(session: Session, index: ScoringIndex, matcher: Matcher) -> M
     state = matcher.state_
     with _cutoffs_lock:
         cached = _cutoffs.setdefault(index, _Cached())
+        if cached.generation != index.generation:
+            # The index was loaded anew (after an outage, or a reset database whose ids
+            # start again): cutoffs of the earlier load may name other vacancies.
+            cached.value, cached.generation = None, index.generation
         if cached.value is not None and (cached.state() is state
                                          or time.monotonic() - cached.at < CUTOFFS_MAX_AGE):
             return cached.value
@@ -124,6 +129,7 @@ def spread_cutoffs(session: Session, index: ScoringIndex, matcher: Matcher) -> M
             return cached.value
         position = state.participants.position
         pids = [str(i) for (i,) in session.connection().execute(_RANKED) if str(i) in position]
+        generation = index.generation
 
         def compute() -> MarketCutoffs | None:
             found = None
@@ -131,7 +137,7 @@ def spread_cutoffs(session: Session, index: ScoringIndex, matcher: Matcher) -> M
                 found = market_cutoffs(matcher, pids)
             finally:
                 with _cutoffs_lock:
-                    if found is not None:
+                    if found is not None and cached.generation == generation:
                         cached.state, cached.at = weakref.ref(state), time.monotonic()
                         cached.value = found
                     cached.running = False

@@ -114,11 +114,15 @@ def test_no_vacancy_stands_on_more_lists_than_its_places(crowded):  # noqa: F811
     assert [counts.get(str(v), 0) for v in ids] == cutoffs.listed.tolist()
     scores = feasible_scores(crowded, PIDS)
     column = {str(v): j for j, v in enumerate(ids)}
-    for v, count in counts.items():
+    for v in counts:
         j = column[v]
-        below = sum(scores[i, j] < cutoffs.cutoffs[j] for i, p in enumerate(PIDS)
-                    if v in lists[p])
-        assert count - below <= cutoffs.capacity[j]  # only kept rows go over
+        above = sorted((scores[i, j] for i, p in enumerate(PIDS)
+                        if v in lists[p] and scores[i, j] >= cutoffs.cutoffs[j]), reverse=True)
+        # Only kept rows (below the cutoff) go over, and participants tied with the last
+        # one that fits: all of them are kept rather than all refused.
+        capacity = int(cutoffs.capacity[j])
+        if len(above) > capacity:
+            assert capacity > 0 and len(set(above[capacity - 1:])) == 1
     # Every cutoff sits just above the score of a participant the vacancy had to refuse.
     for j in np.flatnonzero(np.isfinite(cutoffs.cutoffs)):
         below_cut = np.nextafter(cutoffs.cutoffs[j], -np.inf)

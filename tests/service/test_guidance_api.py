@@ -15,7 +15,12 @@ from matching.capacity import DEFAULT_TOLERANCE
 from service.app import create_app
 from service.auth import ROUTE_ROLES, Principal, Role, authorize
 from service.db import Database
-from service.domain.guidance import NO_PROFILING_NOTE, already_sent, participant_matches_spread
+from service.domain.guidance import (
+    NO_PROFILING_NOTE,
+    already_sent,
+    participant_matches_spread,
+    spread_cutoffs,
+)
 from service.observability import iter_routes
 from service.plan_cli import format_plan, plan
 from service.routes import API_PREFIX, ERROR_RESPONSES
@@ -398,3 +403,19 @@ def test_format_plan_marks_unassigned() -> None:
     text = format_plan(body)
     assert text.splitlines()[1].split() == ["4", "–", "–", "–", "–", "–"]
     assert "0 mit Stelle, 1 ohne" in text and "Profilbildung): 9" in text
+
+
+def test_market_cutoffs_of_an_earlier_index_load_are_not_reused(world: World, app: Any) -> None:
+    """A full reload (an outage, a reset database whose ids start again) drops the cached
+    cutoffs: they may name vacancies of another market."""
+    world.participant()
+    world.vacancy()
+    index = app.state.services.index
+    with app.state.db.session() as session:
+        first = spread_cutoffs(session, index, index.require())
+        assert first is not None
+        assert spread_cutoffs(session, index, index.require()) is first  # cached
+        session.rollback()
+        index.load()
+        again = spread_cutoffs(session, index, index.require())
+    assert again is not None and again is not first
