@@ -335,10 +335,7 @@ def _implied_occupations(
     ``min(1, similarity / IMPLIED_FULL_SIMILARITY)``; the next ones that weight times
     their similarity relative to the best.
     """
-    essential = taxonomy.occupation_essential
-    counts = np.asarray(essential.sum(axis=1), dtype=np.float64).ravel()
-    inverse_root = np.divide(1.0, np.sqrt(counts), out=np.zeros_like(counts), where=counts > 0)
-    normalised = (sp.diags(inverse_root) @ essential).T.tocsr().astype(np.float32)
+    normalised = taxonomy.essential_cosine_basis()
     totals = np.asarray(expanded.sum(axis=1), dtype=np.float64).ravel()
     m = expanded.shape[0]
     k = IMPLIED_OCCUPATIONS

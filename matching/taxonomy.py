@@ -1420,6 +1420,7 @@ class Taxonomy:
         self._indexes: dict[str, _Index] = {}
         self._skilled: np.ndarray | None = None
         self._isco_numbers: np.ndarray | None = None
+        self._essential_cosine: sp.csr_matrix | None = None
         self._skill_concepts: list[Concept | None] = [None] * n_skills
         self._occupation_concepts: list[Concept | None] = [None] * n_occ
 
@@ -1754,6 +1755,26 @@ class Taxonomy:
             numbers.setflags(write=False)
             self._isco_numbers = numbers
         return numbers
+
+    def essential_cosine_basis(self) -> sp.csr_matrix:
+        """Essential skills per occupation scaled to unit length, skills as rows (cached).
+
+        A (n_skills, n_occupations) float32 matrix: column ``o`` holds occupation ``o``'s
+        essential-skill indicator divided by the square root of its number of essential
+        skills (all zero for an occupation without any). Multiplying a participant's skill
+        credit by it gives the numerator of the cosine that ranks implied occupations.
+        Read on every participant upsert: deriving it there cost a pass over all
+        occupation-skill links per changed participant. Shared: do not modify it.
+        """
+        basis = self._essential_cosine
+        if basis is None:
+            essential = self.occupation_essential
+            counts = np.asarray(essential.sum(axis=1), dtype=np.float64).ravel()
+            inverse_root = np.divide(1.0, np.sqrt(counts), out=np.zeros_like(counts),
+                                     where=counts > 0)  # fmt: skip
+            basis = (sp.diags(inverse_root) @ essential).T.tocsr().astype(np.float32)
+            self._essential_cosine = basis
+        return basis
 
     def _skilled_occupations(self) -> np.ndarray:
         """Positions of occupations in ISCO major groups 1–3 (cached)."""
