@@ -148,7 +148,10 @@ def _vacancy_table(
     commute: CommuteModel,
     certificates: BitVocabulary,
     position: dict[str, int] | None = None,
+    appended_to: VacancyTable | None = None,
 ) -> VacancyTable:
+    # ``appended_to`` (the table ``block`` extends) is taken for the signature
+    # ``_changed`` calls; no vacancy array is costly enough to derive from it.
     block.certificates = certificates.widen(block.certificates)
     return VacancyTable(
         block=block,
@@ -161,12 +164,72 @@ def _vacancy_table(
     )
 
 
+def _csc_appended(csc: sp.csc_matrix, csr: sp.csr_matrix) -> sp.csc_matrix:
+    """``csr.tocsc()`` where the first rows of ``csr`` are those of ``csc``.
+
+    The rows past ``csc``'s go to the end of their columns, so the result has exactly
+    the arrays ``tocsc`` gives (entries of a column in row order) while the old entries
+    are copied in runs between the columns that gain entries. A full ``tocsc`` on every
+    upserted participant scattered all entries again: 1.3 ms at 2,000 participants,
+    about 30 ms at 50,000.
+    """
+    old_rows, n_columns = csc.shape
+    start = int(csr.indptr[old_rows])
+    new_columns = csr.indices[start:]
+    order = np.argsort(new_columns, kind="stable")  # row-major entries: rows stay in order
+    new_columns = new_columns[order]
+    new_rows = np.repeat(np.arange(old_rows, csr.shape[0], dtype=np.int64),
+                         np.diff(csr.indptr[old_rows:]))[order]  # fmt: skip
+    new_data = csr.data[start:][order]
+    counts = np.bincount(new_columns, minlength=n_columns)
+    total = csc.nnz + len(order)
+    dtype = np.int64 if max(total, csr.shape[0]) > np.iinfo(np.int32).max else csc.indices.dtype
+    indices = np.empty(total, dtype=dtype)
+    data = np.empty(total, dtype=csr.data.dtype)
+    columns = np.flatnonzero(counts)
+    cuts = csc.indptr[columns + 1]
+    ends = np.cumsum(counts[columns])
+    source = target = taken = 0
+    for cut, end in zip(cuts.tolist(), ends.tolist(), strict=True):
+        run = cut - source
+        indices[target : target + run] = csc.indices[source:cut]
+        data[target : target + run] = csc.data[source:cut]
+        target += run
+        source = cut
+        indices[target : target + end - taken] = new_rows[taken:end]
+        data[target : target + end - taken] = new_data[taken:end]
+        target += end - taken
+        taken = end
+    indices[target:] = csc.indices[source:]
+    data[target:] = csc.data[source:]
+    indptr = np.empty(n_columns + 1, dtype=np.int64)
+    indptr[0] = 0
+    np.cumsum(counts, out=indptr[1:])
+    indptr += csc.indptr
+    result = sp.csc_matrix((data, indices, indptr), shape=csr.shape)
+    result.has_sorted_indices = True
+    return result
+
+
+def _expanded_csc(
+    expanded: sp.csr_matrix, appended_to: ParticipantTable | None
+) -> sp.csc_matrix:
+    """Skill credit column-major; from ``appended_to``'s when ``expanded`` extends it."""
+    if appended_to is not None:
+        previous = appended_to.expanded_csc
+        rows = previous.shape[0]
+        if rows <= expanded.shape[0] and previous.nnz == expanded.indptr[rows]:
+            return _csc_appended(previous, expanded)
+    return expanded.tocsc()
+
+
 def _participant_table(
     block: ParticipantBlock,
     alive: np.ndarray,
     commute: CommuteModel,
     certificates: BitVocabulary,
     position: dict[str, int] | None = None,
+    appended_to: ParticipantTable | None = None,
 ) -> ParticipantTable:
     block.certificates = certificates.widen(block.certificates)
     return ParticipantTable(
@@ -175,7 +238,7 @@ def _participant_table(
         position=_positions(block.ids, alive) if position is None else position,
         zone_code=commute.zone_codes(block.zone),
         xyz=unit_vectors(block.lat, block.lon),
-        expanded_csc=block.skills_expanded.tocsc(),
+        expanded_csc=_expanded_csc(block.skills_expanded, appended_to),
         own_limit=np.where(np.isnan(block.max_commute), np.inf,
                            block.max_commute).astype(np.float32),
         mode_penalty=np.stack([
@@ -216,7 +279,9 @@ def _changed(
         for row in gone:
             position.pop(str(block.ids[row]), None)
         return dataclasses.replace(table, alive=alive, position=position)
-    return make(block, alive, commute, certificates, _appended_positions(table, block, alive))
+    position = _appended_positions(table, block, alive)
+    return make(block, alive, commute, certificates, position,
+                appended_to=None if position is None else table)  # fmt: skip
 
 
 def _appended_positions(table: Any, block: Any, alive: np.ndarray) -> dict[str, int] | None:
