@@ -3,7 +3,8 @@
 The engine is built by :class:`Database` inside the app factory (never at import time).
 SQLite runs in WAL mode with a busy timeout, foreign keys on and ``BEGIN IMMEDIATE``
 transactions, so that concurrent writers wait for each other instead of failing with
-"database is locked"; PostgreSQL is reached through psycopg 3 with connect and statement
+"database is locked" (queued on a lock file beside the database, see
+:mod:`service.sqlite_lock`); PostgreSQL is reached through psycopg 3 with connect and statement
 timeouts, so that an unreachable database fails fast instead of hanging. A write that
 fails because the database's disk is full raises :class:`StorageFullError` (answered 503
 with ``Retry-After``).
@@ -25,6 +26,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.errors import ServiceUnavailableError
+from service.sqlite_lock import connection_factory
 
 __all__ = [
     "READ_ONLY",
@@ -98,11 +100,15 @@ def make_engine(url: str, *, timeout_seconds: float = 5.0) -> Engine:
     parsed = make_url(url)
     if parsed.drivername.startswith("sqlite"):
         path = _sqlite_path(url)
+        connect_args: dict[str, Any] = {"timeout": timeout_seconds, "check_same_thread": False}
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
+            # Writers queue on a lock file and start the moment the previous one ends,
+            # instead of retrying on SQLite's schedule (see service.sqlite_lock).
+            connect_args["factory"] = connection_factory(path, timeout_seconds)
         engine = create_engine(
             url,
-            connect_args={"timeout": timeout_seconds, "check_same_thread": False},
+            connect_args=connect_args,
             pool_size=8,
             max_overflow=16,
             pool_timeout=timeout_seconds,
