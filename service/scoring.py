@@ -200,18 +200,26 @@ def _chunked_frames(
         yield build(rows)
 
 
-def _release_free_memory() -> None:
-    """Hand the heap memory freed by the index load back to the system (glibc only).
+def _settle_heap() -> None:
+    """After an index load: free what it left behind and exempt the rest from the GC.
 
     The load's temporary objects leave free chunks inside the C heap that the process
-    would otherwise keep resident; ``malloc_trim`` returns them.
+    would otherwise keep resident; ``malloc_trim`` returns them (glibc only). What is
+    alive then (taxonomy, geocoder, index, libraries: some 180,000 tracked objects at
+    2,000 × 5,000) lives until the next load, yet every full collection would walk it
+    again: one took 106 ms, a pause that lands on whichever requests are in flight.
+    ``gc.freeze`` moves it to the permanent generation, so collections during requests
+    only walk what requests created. The next load unfreezes first, so the previous
+    index's cyclic garbage is collected then.
     """
+    gc.unfreeze()
     gc.collect()
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         libc.malloc_trim(0)
     except (OSError, AttributeError):
         pass  # not glibc: nothing to do
+    gc.freeze()
 
 
 _C = IndexChange.__table__
@@ -344,7 +352,6 @@ class ScoringIndex:
                 ),
             )
             session.rollback()
-            _release_free_memory()
             self._apply_model_to_fitted(matcher)
             self.matcher = matcher
             self.last_seq = int(seq)
@@ -352,6 +359,7 @@ class ScoringIndex:
             self._own.clear()
             self._needs_reload = False
             self.generation += 1
+            _settle_heap()
 
     def sync(self, session: Session | None = None) -> None:
         """Apply changes other processes committed since the last call.
