@@ -22,6 +22,9 @@ participant's ``max_commute_minutes`` with ``PATCH /participants/{id}``). First 
 saturation throughput: ``--concurrency`` connections as fast as they go for
 ``--saturation-seconds``; then the soak: the same mix at half that rate, requests started
 on a fixed schedule (open loop) over the same number of connections, for ``--minutes``.
+The requests are sent by ``wrk`` with ``benchmarks/wrk_mix.lua`` where wrk is installed
+(``--load-generator``), otherwise by Python threads with httpx, which take about 1 ms of
+CPU per request from the two cores the service runs on.
 Every answer other than 2xx, and every transport error, is an error. The workers'
 ``VmRSS`` is sampled every 5 s; the growth is the last sample against the first sample
 after the first minute of the soak (warm-up: caches and pools filling). Load goes only
