@@ -23,7 +23,15 @@ from matching.commute import daily_hours as _daily_hours
 from matching.errors import InvalidInputError, UnknownConceptError
 from matching.geo import Geocoder
 from matching.language import parse_level
-from matching.schema import AVAILABILITY_SHIFTS, MODES, WORK_PERMIT_VALUES, P, V
+from matching.schema import (
+    AVAILABILITY_SHIFTS,
+    MODES,
+    PARTICIPANT_COLUMNS,
+    VACANCY_COLUMNS,
+    WORK_PERMIT_VALUES,
+    P,
+    V,
+)
 from matching.taxonomy import Taxonomy
 from matching.vocabulary import BitVocabulary
 
@@ -243,6 +251,32 @@ def _column(frame: pd.DataFrame, column: str) -> list[Any]:
     return [None] * len(frame)
 
 
+class _Columns:
+    """The columns of a table as lists of Python values.
+
+    ``columns(name)`` equals ``_column(frame, name)``: ``frame[name].tolist()``, or one
+    ``None`` per row where the table has no such column. A table whose columns are all
+    among ``schema`` (the service's tables are) is converted in one pass instead of a
+    Series per column read, which was most of the fixed cost of a one-row build (about
+    10 µs a column); any other table is read column by column, so columns outside the
+    schema, such as protected traits, are never touched.
+    """
+
+    def __init__(self, frame: pd.DataFrame, schema: Sequence[str]) -> None:
+        self._frame = frame
+        self._lists: dict[str, list[Any]] | None = None
+        names = frame.columns
+        if names.is_unique and all(isinstance(n, str) and n in schema for n in names):
+            values = frame.to_numpy(dtype=object)
+            self._lists = {name: values[:, j].tolist() for j, name in enumerate(names)}
+
+    def __call__(self, column: str) -> list[Any]:
+        if self._lists is None:
+            return _column(self._frame, column)
+        found = self._lists.get(column)
+        return [None] * len(self._frame) if found is None else found
+
+
 # ------------------------------------------------------------- concept resolution
 
 
@@ -390,10 +424,11 @@ def build_vacancies(
         Naming the row, its id and the field, for any malformed value.
     """
     ids = _ids(frame, V.ID, "vacancy")
+    columns = _Columns(frame, VACANCY_COLUMNS)
     n = len(ids)
     essential_text: list[list[str]] = []
     optional_text: list[list[str]] = []
-    for i, value in enumerate(_column(frame, V.SKILLS)):
+    for i, value in enumerate(columns(V.SKILLS)):
         ess: list[str] = []
         opt: list[str] = []
         for entry in _as_list(value, i, ids[i], V.SKILLS):
@@ -416,7 +451,7 @@ def build_vacancies(
         optional_text, taxonomy=taxonomy, kind="skill", ids=ids, column=V.SKILLS
     )
     occupation_text = []
-    for i, value in enumerate(_column(frame, V.OCCUPATION)):
+    for i, value in enumerate(columns(V.OCCUPATION)):
         occupation_text.append([] if _missing(value) or value == "" else [value])
         if occupation_text[-1] and not isinstance(value, str):
             raise InvalidInputError(
@@ -450,7 +485,7 @@ def build_vacancies(
     optional = _indicator(opt_pos, n_skills)
 
     lang_required: dict[str, np.ndarray] = {}
-    for i, value in enumerate(_column(frame, V.LANGUAGES)):
+    for i, value in enumerate(columns(V.LANGUAGES)):
         for j, entry in enumerate(_as_list(value, i, ids[i], V.LANGUAGES)):
             column = f"{V.LANGUAGES}[{j}]"
             if not isinstance(entry, dict) or "language" not in entry:
@@ -463,18 +498,18 @@ def build_vacancies(
             lang_required.setdefault(language, np.zeros(n, dtype=np.int8))
             lang_required[language][i] = max(lang_required[language][i], level)
 
-    lat, lon, zone = _locate(frame, ids, geocoder, "vacancy")
+    lat, lon, zone = _locate(columns, ids, geocoder, "vacancy")
     hours = np.array(
         [_as_float(v, i, ids[i], V.HOURS, low=1, high=60) for i, v in
-         enumerate(_column(frame, V.HOURS))], dtype=np.float32)
+         enumerate(columns(V.HOURS))], dtype=np.float32)
     days = np.array(
         [_as_float(v, i, ids[i], V.DAYS, low=1, high=7, default=5.0) for i, v in
-         enumerate(_column(frame, V.DAYS))], dtype=np.float32)
+         enumerate(columns(V.DAYS))], dtype=np.float32)
     shifts = np.array(
         [_bits(_as_list(v, i, ids[i], V.SHIFTS), _SHIFT_BIT, i, ids[i], V.SHIFTS)
-         for i, v in enumerate(_column(frame, V.SHIFTS))], dtype=np.uint8)
+         for i, v in enumerate(columns(V.SHIFTS))], dtype=np.uint8)
     licence = np.zeros(n, dtype=np.uint32)
-    for i, value in enumerate(_column(frame, V.DRIVING_LICENCE)):
+    for i, value in enumerate(columns(V.DRIVING_LICENCE)):
         if _missing(value) or value is False or value == "":
             continue
         if value is True:
@@ -486,18 +521,18 @@ def build_vacancies(
                                     field=V.DRIVING_LICENCE) from error
     cert_rows = [
         [normalise_certificate(c) for c in _as_list(v, i, ids[i], V.CERTIFICATES)]
-        for i, v in enumerate(_column(frame, V.CERTIFICATES))
+        for i, v in enumerate(columns(V.CERTIFICATES))
     ]
     cert_masks = certificates.masks(cert_rows)
     permit = np.array([True if _missing(v) else bool(v) for v in
-                       _column(frame, V.WORK_PERMIT_REQUIRED)], dtype=bool)
+                       columns(V.WORK_PERMIT_REQUIRED)], dtype=bool)
     openings = np.array(
         [_as_float(v, i, ids[i], V.OPENINGS, low=0, high=10_000, default=1.0) for i, v in
-         enumerate(_column(frame, V.OPENINGS))], dtype=np.int32)
+         enumerate(columns(V.OPENINGS))], dtype=np.int32)
     start = np.array([_as_date(v, i, ids[i], V.START_DATE) for i, v in
-                      enumerate(_column(frame, V.START_DATE))], dtype="datetime64[D]")
+                      enumerate(columns(V.START_DATE))], dtype="datetime64[D]")
     status = []
-    for i, value in enumerate(_column(frame, V.STATUS)):
+    for i, value in enumerate(columns(V.STATUS)):
         value = _STATUS_OPEN if _missing(value) else value
         if value not in _VACANCY_STATUSES:
             raise InvalidInputError(
@@ -508,8 +543,8 @@ def build_vacancies(
         status.append(value == _STATUS_OPEN)
     return VacancyBlock(
         ids=ids,
-        employer_ids=np.array(_column(frame, V.EMPLOYER_ID), dtype=object),
-        titles=np.array(_column(frame, V.TITLE), dtype=object),
+        employer_ids=np.array(columns(V.EMPLOYER_ID), dtype=object),
+        titles=np.array(columns(V.TITLE), dtype=object),
         is_open=np.array(status, dtype=bool),
         occupation=occupation,
         isco=isco,
@@ -558,10 +593,10 @@ def _level(value: Any, row: int, row_id: Any, column: str) -> int:
 
 
 def _locate(
-    frame: pd.DataFrame, ids: np.ndarray, geocoder: Geocoder, what: str
+    table: _Columns, ids: np.ndarray, geocoder: Geocoder, what: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Geocode all rows at once; on an error, find the row again to name its id."""
-    columns = [_column(frame, c) for c in (P.POSTCODE, P.LAT, P.LON, P.QUARTER)]
+    columns = [table(c) for c in (P.POSTCODE, P.LAT, P.LON, P.QUARTER)]
     try:
         lat, lon, zone = geocoder.locate_many(*columns)
     except InvalidInputError:
@@ -605,9 +640,10 @@ def build_participants(
         empty skill list.
     """
     ids = _ids(frame, P.ID, "participant")
+    columns = _Columns(frame, PARTICIPANT_COLUMNS)
     m = len(ids)
     skill_text = []
-    for i, value in enumerate(_column(frame, P.SKILLS)):
+    for i, value in enumerate(columns(P.SKILLS)):
         values = _as_list(value, i, ids[i], P.SKILLS)
         if not values:
             raise InvalidInputError(
@@ -623,9 +659,9 @@ def build_participants(
     expanded = expand_skills(skills, taxonomy.skill_related)
 
     desired_text = [_as_list(v, i, ids[i], P.DESIRED_OCCUPATIONS)
-                    for i, v in enumerate(_column(frame, P.DESIRED_OCCUPATIONS))]
+                    for i, v in enumerate(columns(P.DESIRED_OCCUPATIONS))]
     past_text = [_as_list(v, i, ids[i], P.PAST_OCCUPATIONS)
-                 for i, v in enumerate(_column(frame, P.PAST_OCCUPATIONS))]
+                 for i, v in enumerate(columns(P.PAST_OCCUPATIONS))]
     desired, desired_missing = _resolve(
         desired_text, taxonomy=taxonomy, kind="occupation", ids=ids, column=P.DESIRED_OCCUPATIONS
     )
@@ -655,7 +691,7 @@ def build_participants(
     lang_level: dict[str, np.ndarray] = {}
     lang_expected: dict[str, np.ndarray] = {}
     lang_expected_by: dict[str, np.ndarray] = {}
-    for i, value in enumerate(_column(frame, P.LANGUAGES)):
+    for i, value in enumerate(columns(P.LANGUAGES)):
         for j, entry in enumerate(_as_list(value, i, ids[i], P.LANGUAGES)):
             column = f"{P.LANGUAGES}[{j}]"
             if not isinstance(entry, dict) or "language" not in entry:
@@ -676,12 +712,12 @@ def build_participants(
                 entry.get("expected_by"), i, ids[i], f"{column}.expected_by"
             )
 
-    lat, lon, zone = _locate(frame, ids, geocoder, "participant")
+    lat, lon, zone = _locate(columns, ids, geocoder, "participant")
     licence = np.array(
         [_licence_mask(_as_list(v, i, ids[i], P.DRIVING_LICENCE), i, ids[i])
-         for i, v in enumerate(_column(frame, P.DRIVING_LICENCE))], dtype=np.uint32)
+         for i, v in enumerate(columns(P.DRIVING_LICENCE))], dtype=np.uint32)
     modes = np.zeros(m, dtype=np.uint8)
-    for i, value in enumerate(_column(frame, P.MODES)):
+    for i, value in enumerate(columns(P.MODES)):
         values = _as_list(value, i, ids[i], P.MODES) or ["walk", "transit"]
         mask = _bits(values, _MODE_BIT, i, ids[i], P.MODES)
         if not licence[i] & _CAR_LICENCE:
@@ -689,13 +725,13 @@ def build_participants(
         modes[i] = mask if mask else _MODE_BIT["walk"]
     max_commute = np.array(
         [np.nan if _missing(v) else _as_float(v, i, ids[i], P.MAX_COMMUTE, low=1, high=240)
-         for i, v in enumerate(_column(frame, P.MAX_COMMUTE))], dtype=np.float32)
+         for i, v in enumerate(columns(P.MAX_COMMUTE))], dtype=np.float32)
     hours_min = np.array(
         [_as_float(v, i, ids[i], P.HOURS_MIN, low=0, high=60, default=0.0)
-         for i, v in enumerate(_column(frame, P.HOURS_MIN))], dtype=np.float32)
+         for i, v in enumerate(columns(P.HOURS_MIN))], dtype=np.float32)
     hours_max = np.array(
         [_as_float(v, i, ids[i], P.HOURS_MAX, low=1, high=60, default=40.0)
-         for i, v in enumerate(_column(frame, P.HOURS_MAX))], dtype=np.float32)
+         for i, v in enumerate(columns(P.HOURS_MAX))], dtype=np.float32)
     bad = np.flatnonzero(hours_min > hours_max)
     if len(bad):
         i = int(bad[0])
@@ -707,9 +743,9 @@ def build_participants(
     availability = np.array(
         [_bits(_as_list(v, i, ids[i], P.AVAILABILITY) if not _missing(v)
                else ["early", "day", "late"], _SHIFT_BIT, i, ids[i], P.AVAILABILITY)
-         for i, v in enumerate(_column(frame, P.AVAILABILITY))], dtype=np.uint8)
+         for i, v in enumerate(columns(P.AVAILABILITY))], dtype=np.uint8)
     permit = np.zeros(m, dtype=np.int8)
-    for i, value in enumerate(_column(frame, P.WORK_PERMIT)):
+    for i, value in enumerate(columns(P.WORK_PERMIT)):
         value = "unknown" if _missing(value) else value
         if value not in _PERMIT_CODE:
             raise InvalidInputError(
@@ -720,7 +756,7 @@ def build_participants(
         permit[i] = _PERMIT_CODE[value]
     cert_rows = [
         [normalise_certificate(c) for c in _as_list(v, i, ids[i], P.CERTIFICATES)]
-        for i, v in enumerate(_column(frame, P.CERTIFICATES))
+        for i, v in enumerate(columns(P.CERTIFICATES))
     ]
     return ParticipantBlock(
         ids=ids,
@@ -744,10 +780,10 @@ def build_participants(
         work_permit=permit,
         licence=licence,
         certificates=certificates.masks(cert_rows),
-        consent=np.array([False if _missing(v) else bool(v) for v in _column(frame, P.CONSENT)],
+        consent=np.array([False if _missing(v) else bool(v) for v in columns(P.CONSENT)],
                          dtype=bool),
         approved=np.array([False if _missing(v) else bool(v)
-                           for v in _column(frame, P.APPROVED)], dtype=bool),
+                           for v in columns(P.APPROVED)], dtype=bool),
         unresolved=[a + b + c for a, b, c in zip(skill_missing, desired_missing, past_missing,
                                                  strict=True)],
     )
