@@ -142,6 +142,20 @@ def isco_keys(isco: np.ndarray, unknown: int) -> np.ndarray:
     return np.stack([np.where(known, isco // d, unknown) for d in (1, 10, 100)]).astype(np.int32)
 
 
+def _vacancy_rows(block: VacancyBlock, start: int, commute: CommuteModel) -> dict[str, Any]:
+    """The table's derived arrays for the block's rows from ``start`` on (rows last axis).
+
+    Like :func:`_participant_rows`: each value depends on its own row only.
+    """
+    rows = slice(start, None)
+    return {
+        "zone_code": commute.zone_codes(block.zone[rows]),
+        "xyz": unit_vectors(block.lat[rows], block.lon[rows]),
+        "commute_cap": section_140_limit(block.daily_hours[rows]).astype(np.float32),
+        "isco_keys": isco_keys(block.isco[rows], -1),
+    }
+
+
 def _vacancy_table(
     block: VacancyBlock,
     alive: np.ndarray,
@@ -150,17 +164,16 @@ def _vacancy_table(
     position: dict[str, int] | None = None,
     appended_to: VacancyTable | None = None,
 ) -> VacancyTable:
-    # ``appended_to`` (the table ``block`` extends) is taken for the signature
-    # ``_changed`` calls; no vacancy array is costly enough to derive from it.
     block.certificates = certificates.widen(block.certificates)
+    if appended_to is not None and _extends(appended_to, block, "essential"):
+        rows = _appended_rows(appended_to, _vacancy_rows(block, len(appended_to.alive), commute))
+    else:
+        rows = _vacancy_rows(block, 0, commute)
     return VacancyTable(
         block=block,
         alive=alive,
         position=_positions(block.ids, alive) if position is None else position,
-        zone_code=commute.zone_codes(block.zone),
-        xyz=unit_vectors(block.lat, block.lon),
-        commute_cap=section_140_limit(block.daily_hours).astype(np.float32),
-        isco_keys=isco_keys(block.isco, -1),
+        **rows,
     )
 
 
@@ -171,7 +184,7 @@ def _csc_appended(csc: sp.csc_matrix, csr: sp.csr_matrix) -> sp.csc_matrix:
     the arrays ``tocsc`` gives (entries of a column in row order) while the old entries
     are copied in runs between the columns that gain entries. A full ``tocsc`` on every
     upserted participant scattered all entries again: 1.3 ms at 2,000 participants,
-    about 30 ms at 50,000.
+    about 40 ms at 50,000.
     """
     old_rows, n_columns = csc.shape
     start = int(csr.indptr[old_rows])
@@ -242,12 +255,10 @@ def _participant_rows(block: ParticipantBlock, start: int, commute: CommuteModel
     }  # fmt: skip
 
 
-def _appended_rows(
-    table: ParticipantTable, block: ParticipantBlock, commute: CommuteModel
-) -> dict[str, Any]:
-    """``_participant_rows(block, 0)`` where ``block`` is ``table``'s block plus rows."""
-    values = _participant_rows(block, len(table.alive), commute)
-    for name, new in values.items():
+def _appended_rows(table: Any, new_rows: dict[str, Any]) -> dict[str, Any]:
+    """``table``'s derived arrays followed by those of ``new_rows`` (rows last axis)."""
+    values = {}
+    for name, new in new_rows.items():
         old = getattr(table, name)
         if name in _OCC_PADDING:
             # Occupation slots are the axis before the rows; the wider side sets them.
@@ -266,11 +277,15 @@ def _pad_slots(array: np.ndarray, width: int, fill: int) -> np.ndarray:
     return np.pad(array, widths, constant_values=fill)
 
 
-def _extends(table: ParticipantTable, block: ParticipantBlock) -> bool:
-    """Whether ``block`` holds ``table``'s rows first (as ``_appended`` builds it)."""
+def _extends(table: Any, block: Any, sparse: str) -> bool:
+    """Whether ``block`` holds ``table``'s rows first (as ``_appended`` builds it).
+
+    Checked by the row count and by the entries of the ``sparse`` matrix field up to
+    the table's last row.
+    """
     rows = len(table.alive)
-    expanded = block.skills_expanded
-    return rows <= len(block) and table.expanded_csc.nnz == expanded.indptr[rows]
+    matrix = getattr(block, sparse)
+    return rows <= len(block) and getattr(table.block, sparse).nnz == matrix.indptr[rows]
 
 
 def _participant_table(
@@ -282,9 +297,10 @@ def _participant_table(
     appended_to: ParticipantTable | None = None,
 ) -> ParticipantTable:
     block.certificates = certificates.widen(block.certificates)
-    if appended_to is not None and _extends(appended_to, block):
+    if appended_to is not None and _extends(appended_to, block, "skills_expanded"):
         expanded_csc = _csc_appended(appended_to.expanded_csc, block.skills_expanded)
-        rows = _appended_rows(appended_to, block, commute)
+        new_rows = _participant_rows(block, len(appended_to.alive), commute)
+        rows = _appended_rows(appended_to, new_rows)
     else:
         expanded_csc = block.skills_expanded.tocsc()
         rows = _participant_rows(block, 0, commute)

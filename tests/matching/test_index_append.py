@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import fields
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from matching import Matcher
-from matching.index import ParticipantTable, _csc_appended, _participant_table
+from matching.index import _csc_appended, _participant_table, _vacancy_table
 from tests.matching.conftest import make_participant, make_vacancy
 
 _N_COLUMNS = 7
@@ -39,8 +40,8 @@ def test_appending_rows_gives_the_arrays_of_tocsc(old: np.ndarray, new: np.ndarr
     _assert_same_csc(appended, combined.tocsc())
 
 
-def _assert_same_table(actual: ParticipantTable, expected: ParticipantTable) -> None:
-    for f in fields(ParticipantTable):
+def _assert_same_table(actual: Any, expected: Any) -> None:
+    for f in fields(expected):
         got, want = getattr(actual, f.name), getattr(expected, f.name)
         if f.name == "expanded_csc":
             _assert_same_csc(got, want)
@@ -75,4 +76,24 @@ def test_upserts_derive_the_arrays_a_fresh_table_has(taxonomy, geocoder, uri) ->
         table = matcher.state_.participants
         fresh = _participant_table(table.block, table.alive, matcher.commute,
                                    matcher.certificates_)  # fmt: skip
+        _assert_same_table(table, fresh)
+
+
+def test_vacancy_upserts_derive_the_arrays_a_fresh_table_has(taxonomy, geocoder, uri) -> None:
+    stack = [{"skill": "stack goods", "essential": True}]
+    matcher = Matcher(taxonomy=taxonomy, geocoder=geocoder).fit(
+        pd.DataFrame([make_vacancy(f"v{i}", skills=stack) for i in range(3)]),
+        pd.DataFrame([make_participant("p1", skills=["stack goods"])]),
+    )
+    changes = [
+        [make_vacancy("v0", skills=stack, hours_per_week=40, postcode="33719")],
+        [make_vacancy("v3", occupation=uri("cashier"), days_per_week=3),
+         make_vacancy("v4", skills=stack, lat=52.03, lon=8.53, postcode=None)],
+        [make_vacancy("v1", skills=stack, status="closed")],
+        [make_vacancy(f"v{i}", skills=stack, hours_per_week=10 * (i - 4)) for i in (5, 6, 7)],
+    ]  # fmt: skip
+    for rows in changes:
+        matcher.upsert_vacancies(pd.DataFrame(rows))
+        table = matcher.state_.vacancies
+        fresh = _vacancy_table(table.block, table.alive, matcher.commute, matcher.certificates_)
         _assert_same_table(table, fresh)
