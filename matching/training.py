@@ -34,7 +34,7 @@ from sklearn.base import BaseEstimator
 from matching.errors import InvalidInputError, NotFittedError
 from matching.evaluation import evaluate_rankings, ndcg_at_k
 from matching.schema import FACTORS, V
-from matching.scoring import Scorer
+from matching.scoring import Scorer, weighted_sum
 
 __all__ = [
     "FORBIDDEN_COLUMN_WORDS",
@@ -571,7 +571,7 @@ class LearnedScorer(BaseEstimator):
                 f"factors must have shape (n, {len(FACTORS)}), got {factors.shape}",
                 field="factors",
             )
-        return (factors.astype(np.float32, copy=False) @ vector).astype(np.float32, copy=False)
+        return weighted_sum(factors, vector)
 
     def contributions(self, factors: np.ndarray) -> np.ndarray:
         """Return ``coef_ * factors``, per factor; each row sums to the score exactly."""
