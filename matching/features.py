@@ -349,8 +349,8 @@ def expand_skills(skills: sp.csr_matrix, related: sp.csr_matrix) -> sp.csr_matri
     --------
     >>> held = sp.csr_matrix(np.array([[1, 0, 0]], dtype=np.float32))
     >>> related = sp.csr_matrix(np.array([[0, 1, 0], [1, 0, 0], [0, 0, 0]], dtype=np.float32))
-    >>> expand_skills(held, related).toarray().tolist()
-    [[1.0, 0.5, 0.0]]
+    >>> [[round(v, 2) for v in row] for row in expand_skills(held, related).toarray().tolist()]
+    [[1.0, 0.3, 0.0]]
     """
     spread = (skills @ related).tocsr()
     spread.data = np.minimum(RELATED_CREDIT, RELATED_CREDIT * spread.data).astype(np.float32)
