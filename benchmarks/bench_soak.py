@@ -151,7 +151,12 @@ def run_mix(
         thread.start()
     for thread in threads:
         thread.join(timeout=seconds + 120)
-    wall = time.monotonic() - start
+    return _summary(tally, time.monotonic() - start, rate, max(late), "python")
+
+
+def _summary(tally: _Tally, wall: float, rate: float | None, lag: float,
+             generator: str) -> dict[str, Any]:  # fmt: skip
+    """One run's figures: throughput, errors, statuses and latency percentiles per kind."""
     every = [s for values in tally.latencies.values() for s in values]
     out: dict[str, Any] = {
         "seconds": round(wall, 1),
@@ -162,11 +167,11 @@ def run_mix(
         "statuses": dict(sorted(tally.statuses.items())),
         "all": _percentiles(every),
         "by_kind": {kind: _percentiles(v) for kind, v in sorted(tally.latencies.items())},
-        "load_generator": "python",
+        "load_generator": generator,
     }
     if rate is not None:
         out["target_rate_per_s"] = round(rate, 1)
-        out["largest_lag_behind_schedule_s"] = round(max(late), 3)
+        out["largest_lag_behind_schedule_s"] = round(lag, 3)
     return out
 
 
@@ -213,23 +218,7 @@ def run_mix_wrk(
         tally.add(kind, int(status), float(ms) / 1e3)
     if summary["socket_errors"]:
         tally.errors["transport"] += summary["socket_errors"]
-    wall = summary["wall_s"]
-    every = [s for values in tally.latencies.values() for s in values]
-    result: dict[str, Any] = {
-        "seconds": round(wall, 1),
-        "requests": len(every),
-        "requests_per_s": round(len(every) / wall, 1),
-        "errors": sum(tally.errors.values()),
-        "error_kinds": dict(tally.errors),
-        "statuses": dict(sorted(tally.statuses.items())),
-        "all": _percentiles(every),
-        "by_kind": {kind: _percentiles(v) for kind, v in sorted(tally.latencies.items())},
-        "load_generator": "wrk",
-    }
-    if rate is not None:
-        result["target_rate_per_s"] = round(rate, 1)
-        result["largest_lag_behind_schedule_s"] = round(summary["largest_lag_s"], 3)
-    return result
+    return _summary(tally, summary["wall_s"], rate, summary["largest_lag_s"], "wrk")
 
 
 def _percentiles(seconds: list[float]) -> dict[str, float]:
