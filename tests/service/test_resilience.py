@@ -24,9 +24,14 @@ with warnings.catch_warnings():
 
 
 def _second_app(database: Database) -> tuple[Any, Database]:
-    """Another 'worker process': its own engine, pool and index on the same database."""
+    """Another 'worker process': its own engine, pool and index on the same database.
+
+    Without the per-user rate limit, like the first app: these tests send one user's
+    requests as fast as the service answers them.
+    """
     other = Database(database.url, timeout_seconds=5)
-    return create_app(Settings(database_url=database.url), database=other), other
+    settings = Settings(database_url=database.url, rate_limit_per_second=0)
+    return create_app(settings, database=other), other
 
 
 def test_concurrent_writers_do_not_fail(world: World, database: Database) -> None:
