@@ -92,19 +92,23 @@ class _QueuedConnection(sqlite3.Connection):
             self._held = False
             fcntl.flock(self._fd, fcntl.LOCK_UN)
 
+    def _release_if_ended(self) -> None:
+        # A COMMIT that failed leaves the transaction open: the turn is kept until the
+        # rollback that follows.
+        if not self.in_transaction:
+            self._release_writer_lock()
+
     def commit(self) -> None:
         try:
             super().commit()
         finally:
-            if not self.in_transaction:
-                self._release_writer_lock()
+            self._release_if_ended()
 
     def rollback(self) -> None:
         try:
             super().rollback()
         finally:
-            if not self.in_transaction:
-                self._release_writer_lock()
+            self._release_if_ended()
 
     def close(self) -> None:
         try:
